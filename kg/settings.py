@@ -1,0 +1,31 @@
+"""All settings of CTKG in one place; each can be set by an environment variable `CTKG_<NAME>`."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CTKG_", extra="ignore")
+
+    # Inputs of a build.
+    ontology_dir: Path = Path("ontology")
+    shapes_dir: Path = Path("shapes")
+    data_dir: Path = Path("data")
+    # The store the API serves: `<store_dir>/current` points at the last complete build.
+    store_dir: Path = Path("var/store")
+
+    # Serving.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    base_url: str = ""  # public address of the API, used in the service description when set
+
+    # Query bounds. Defaults follow what public services use (see the README).
+    query_timeout_s: float = Field(10.0, gt=0)
+    max_rows: int = Field(10_000, gt=0)
+    max_query_bytes: int = Field(10_000, gt=0)
+    max_body_bytes: int = Field(64_000, gt=0)
+    worker_memory_mb: int = Field(2048, ge=256)
+    query_workers: int = Field(2, ge=1, le=64)
+    max_concurrent_per_client: int = Field(4, ge=1)

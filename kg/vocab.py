@@ -1,0 +1,128 @@
+"""The CTKG vocabulary, declared once: the ontology namespace, the instance namespace and the prefix table.
+
+`tests/kg/test_vocab.py` keeps this class in step with `ontology/ctkg.ttl`.
+"""
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, DefinedNamespace
+
+ONTOLOGY_IRI = URIRef("https://w3id.org/ctkg/ontology")
+ID = Namespace("https://w3id.org/ctkg/id/")
+
+
+class CTKG(DefinedNamespace):
+    """The CTKG ontology: https://w3id.org/ctkg/ontology#"""
+
+    _NS = Namespace("https://w3id.org/ctkg/ontology#")
+    _fail = True
+
+    # Products
+    MedicinalProduct: URIRef  # a medicine authorised or submitted for authorisation
+    AdvancedTherapyMedicinalProduct: URIRef  # a gene, cell or tissue based medicine
+    CellTherapyProduct: URIRef  # a medicine whose active substance is living cells
+    CARTCellTherapy: URIRef  # T cells engineered to express a chimeric antigen receptor
+    Antigen: URIRef  # the molecule a product's receptor binds
+    # Organizations and people
+    Organization: URIRef
+    Company: URIRef
+    RegulatoryAuthority: URIRef
+    CooperationScheme: URIRef  # e.g. PIC/S
+    Person: URIRef
+    # Places
+    Jurisdiction: URIRef
+    # Regulatory decisions
+    RegulatoryApplication: URIRef
+    ApplicationStatus: URIRef
+    Approved: URIRef
+    UnderReview: URIRef
+    Rejected: URIRef
+    Withdrawn: URIRef
+    ApplicationType: URIRef
+    BiologicsLicenseApplication: URIRef
+    NewDrugApplication: URIRef
+    MarketingAuthorisationApplication: URIRef
+    IndicationExtension: URIRef
+    RegulatoryPathway: URIRef
+    ClinicalStudy: URIRef
+    # GMP and PIC/S
+    PICSMembership: URIRef
+    GMPInspection: URIRef
+    InspectionOutcome: URIRef
+    Compliant: URIRef
+    NonCompliant: URIRef
+    # Provenance and claims
+    Source: URIRef
+    Claim: URIRef
+    Confidence: URIRef
+    Verified: URIRef
+    Unverified: URIRef
+    DateBasis: URIRef
+    DecisionDateBasis: URIRef
+    AnnouncementDateBasis: URIRef
+    DerivedDateBasis: URIRef
+
+    # On a RegulatoryApplication
+    product: URIRef
+    regulator: URIRef
+    applicant: URIRef
+    status: URIRef
+    decisionDate: URIRef
+    dateBasis: URIRef
+    announcementDate: URIRef
+    applicationType: URIRef
+    indication: URIRef
+    pathway: URIRef
+    reliesOn: URIRef
+    supportingStudy: URIRef
+    opinionBy: URIRef
+    # On a product
+    sponsor: URIRef
+    inn: URIRef
+    brandName: URIRef
+    targetAntigen: URIRef
+    # On an authority, pathway or person
+    jurisdiction: URIRef
+    pathwayAuthority: URIRef
+    affiliation: URIRef
+    roleTitle: URIRef
+    # On a PICSMembership
+    participatingAuthority: URIRef
+    scheme: URIRef
+    accessionDate: URIRef
+    # On a GMPInspection
+    inspectingAuthority: URIRef
+    inspectedOrganization: URIRef
+    inspectedProduct: URIRef
+    inspectionDate: URIRef
+    outcome: URIRef
+    gmpStandard: URIRef
+    # On a ClinicalStudy
+    studiedProduct: URIRef
+    studyRole: URIRef
+    # On a Claim
+    about: URIRef
+    claimText: URIRef
+    # On any fact
+    evidence: URIRef
+    confidence: URIRef
+    curationNote: URIRef
+
+
+# One prefix table for build, export, SPARQL and the `.rq` files.
+PREFIXES: dict[str, str] = {
+    "ctkg": str(CTKG._NS),
+    "id": str(ID),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "schema": str(SDO),
+}
+
+
+def sparql_prologue() -> str:
+    """PREFIX lines for every prefix in the table."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
