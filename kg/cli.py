@@ -1,0 +1,231 @@
+"""The `ctkg` command: parse arguments, call the library, format output. Exit codes: 0 ok, 1 does not
+conform (or the query found a problem), 2 error."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import CTKGError, FactsError
+
+app = typer.Typer(help="CTKG: build, validate, query, export and serve the cell-therapy regulation graph.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+err = Console(stderr=True)
+out = Console()
+
+StoreOpt = Annotated[Optional[Path], typer.Option(help="Store directory (default: CTKG_STORE_DIR or var/store).")]
+
+
+def _settings(**overrides):
+    from .settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _progress(message: str) -> None:
+    err.print(f"[dim]… {message}[/dim]")
+
+
+def _fail(exc: Exception, code: int = 2) -> None:
+    err.print("[bold red]error:[/bold red] ", end="")
+    err.print(str(exc), highlight=False, markup=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def build(
+    data: Annotated[Optional[Path], typer.Option(help="Facts directory (default: data).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Read ontology/ and data/, validate against shapes/, and publish the graph to the store."""
+    from .build import build as run_build
+    from .errors import BuildError
+
+    settings = _settings(data_dir=data, store_dir=store)
+    try:
+        with err.status("building the graph…"):
+            report = run_build(settings, _progress)
+    except (FactsError, BuildError) as exc:
+        err.print("[bold red]build failed; the previous graph is unchanged.[/bold red]")
+        _fail(exc, 1)
+    except CTKGError as exc:
+        _fail(exc)
+    secs = ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items())
+    out.print(f"Built {report.triples} triples ({report.quads} quads) from {report.sources} source(s) "
+              f"into {report.build_dir} ({secs}).", highlight=False)
+
+
+@app.command()
+def validate(
+    data: Annotated[Optional[Path], typer.Option(help="Facts directory (default: data).")] = None,
+) -> None:
+    """Validate every facts file against the shapes and quality checks, without building."""
+    from .build import check, read_inputs
+    from .validate import load_shapes
+
+    settings = _settings(data_dir=data)
+    try:
+        inputs = read_inputs(settings, _progress)
+        result = check(inputs, load_shapes(settings.shapes_dir))
+    except FactsError as exc:
+        _fail(exc, 1)
+    except CTKGError as exc:
+        _fail(exc)
+    if result.conforms:
+        out.print(result.text)
+        return
+    out.print(f"Does not conform: {len(result.violations)} problem(s).", highlight=False)
+    for v in result.violations:
+        out.print(f"\n{v.file or '(no facts file)'}\n  fact:    {v.fact or '-'}\n  focus:   {v.focus}\n"
+                  f"  path:    {v.path or '-'}\n  message: {v.message}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def query(
+    sparql: Annotated[str, typer.Argument(help="SPARQL text, a .rq file, or a competency question's name.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json, xml; "
+                                        "turtle, ntriples, rdfxml, jsonld for CONSTRUCT.")] = "table",
+    bind: Annotated[list[str], typer.Option(help="Bind a variable: --bind product=id:product/x.")] = [],  # noqa: B006
+    store: StoreOpt = None,
+) -> None:
+    """Run a SPARQL query on the built graph (the default graph is the union of all sources)."""
+    import pyoxigraph as ox
+
+    from .query import GRAPH_FORMATS, RESULT_FORMATS, resolve, run, term
+    from .store import open_read_only
+
+    settings = _settings(store_dir=store)
+    bindings = {}
+    for item in bind:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(ValueError(f"--bind {item!r}: write NAME=VALUE"))
+        bindings[name.lstrip("?$")] = term(value)
+    try:
+        db, _ = open_read_only(settings.store_dir)
+        result = run(db, resolve(sparql), bindings)
+    except SyntaxError as exc:
+        _fail(ValueError(f"SPARQL syntax error: {exc}"))
+    except CTKGError as exc:
+        _fail(exc)
+    if isinstance(result, ox.QueryBoolean):
+        out.print("true" if bool(result) else "false")
+        raise typer.Exit(0)
+    if isinstance(result, ox.QueryTriples):
+        fmt = format if format != "table" else "turtle"
+        if fmt not in GRAPH_FORMATS:
+            _fail(ValueError(f"--format {fmt}: a CONSTRUCT or DESCRIBE prints as {', '.join(GRAPH_FORMATS)}"))
+        sys.stdout.buffer.write(ox.serialize(result, format=GRAPH_FORMATS[fmt]))
+        return
+    if format == "table":
+        names = [v.value for v in result.variables]
+        table = Table(*names)
+        count = 0
+        for solution in result:
+            table.add_row(*[_show(solution[n]) for n in names])
+            count += 1
+        out.print(table)
+        err.print(f"{count} row(s)")
+        return
+    if format not in RESULT_FORMATS:
+        _fail(ValueError(f"--format {format}: choose table, {', '.join(RESULT_FORMATS)}"))
+    sys.stdout.buffer.write(result.serialize(format=RESULT_FORMATS[format]))
+
+
+def _show(term) -> str:
+    if term is None:
+        return ""
+    from .vocab import PREFIXES
+
+    value = term.value
+    if hasattr(term, "datatype") or hasattr(term, "language"):
+        return value
+    for prefix, ns in PREFIXES.items():
+        if value.startswith(ns):
+            return f"{prefix}:{value[len(ns):]}"
+    return value
+
+
+@app.command()
+def questions() -> None:
+    """List the competency questions shipped with CTKG."""
+    from .query import questions as all_questions
+
+    table = Table("name", "question")
+    for q in all_questions().values():
+        table.add_row(q.name, q.title)
+    out.print(table)
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", "-f", help="turtle, rdfxml, jsonld, ntriples, nquads, trig.")]
+    = "turtle",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")]
+    = None,
+    protege: Annotated[Optional[Path], typer.Option(help="Write the ontology and all individuals as one "
+                                                    "RDF/XML file for Protégé.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Export the built graph."""
+    from .export import FORMATS
+    from .export import export as run_export
+    from .store import open_read_only
+
+    settings = _settings(store_dir=store)
+    try:
+        db, _ = open_read_only(settings.store_dir)
+    except CTKGError as exc:
+        _fail(exc)
+    if protege is not None:
+        from .protege import protege_from_store
+
+        protege_from_store(db, protege)
+        err.print(f"wrote {protege}")
+        return
+    if format not in FORMATS:
+        _fail(ValueError(f"--format {format}: choose one of {', '.join(FORMATS)}"))
+    data = run_export(db, format)
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        err.print(f"wrote {output} ({len(data)} bytes)")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (CTKG_HOST, default 127.0.0.1).")]
+    = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (CTKG_PORT, default 8000).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Serve the built graph: SPARQL endpoint, REST lookups and linked-data pages."""
+    from api.server import serve as run_server
+
+    settings = _settings(host=host, port=port, store_dir=store)
+    try:
+        run_server(settings)
+    except CTKGError as exc:
+        _fail(exc)
+
+
+@app.command()
+def manifest(store: StoreOpt = None) -> None:
+    """Show what the current build contains."""
+    from .store import StoreLayout
+
+    settings = _settings(store_dir=store)
+    try:
+        out.print_json(json.dumps(StoreLayout(settings.store_dir).manifest()))
+    except CTKGError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,43 @@
+"""Conversions between rdflib terms (used to parse and build) and pyoxigraph terms (used to store and query)."""
+
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+
+def to_ox(term) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def from_ox(term) -> URIRef | BNode | Literal:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def to_ox_quads(graph: Graph, graph_name: URIRef | None = None) -> Iterator[ox.Quad]:
+    """The triples of `graph` as quads in `graph_name` (or the default graph)."""
+    name = ox.NamedNode(str(graph_name)) if graph_name is not None else ox.DefaultGraph()
+    for s, p, o in graph:
+        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)
+
+
+def ox_quads(pairs: Iterable[tuple[URIRef, Graph]]) -> Iterator[ox.Quad]:
+    for name, graph in pairs:
+        yield from to_ox_quads(graph, name)

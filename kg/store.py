@@ -1,0 +1,82 @@
+"""The on-disk store the API serves: complete builds side by side, and a `current` link to the last one.
+
+A build is written into a fresh directory and only then published by replacing the `current` symlink
+in one atomic rename, so a reader sees the previous complete graph or the new one, never a mix, and a
+build that dies half-way leaves `current` untouched.
+"""
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import StoreError
+
+MANIFEST = "manifest.json"
+KEEP_BUILDS = 3  # readers may still hold an older build open while a new one is published
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    root: Path
+
+    @property
+    def builds(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    def new_build_dir(self) -> Path:
+        self.builds.mkdir(parents=True, exist_ok=True)
+        path = self.builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
+        path.mkdir()
+        return path
+
+    def current_build(self) -> Path:
+        """The directory of the last complete build; StoreError if there is none."""
+        if not self.current.exists():
+            raise StoreError(f"no graph has been built in {self.root}; run `ctkg build` first")
+        return self.current.resolve()
+
+    def publish(self, build_dir: Path, manifest: dict) -> None:
+        """Make `build_dir` the current graph, atomically, and prune builds nobody should need."""
+        (build_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        link = self.root / f".current-{os.getpid()}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(build_dir.relative_to(self.root))
+        os.replace(link, self.current)
+        self.prune()
+
+    def prune(self) -> None:
+        current = self.current.resolve() if self.current.exists() else None
+        complete = sorted(p for p in self.builds.iterdir() if (p / MANIFEST).exists())
+        for old in complete[:-KEEP_BUILDS]:
+            if old != current:
+                shutil.rmtree(old, ignore_errors=True)
+        # Builds without a manifest never completed; remove those older than the newest complete one.
+        newest = complete[-1].name if complete else ""
+        for partial in self.builds.iterdir():
+            if not (partial / MANIFEST).exists() and partial.name < newest:
+                shutil.rmtree(partial, ignore_errors=True)
+
+    def discard(self, build_dir: Path) -> None:
+        shutil.rmtree(build_dir, ignore_errors=True)
+
+    def manifest(self) -> dict:
+        return json.loads((self.current_build() / MANIFEST).read_text(encoding="utf-8"))
+
+
+def open_read_only(root: Path) -> tuple[ox.Store, Path]:
+    """Open the current build read-only; returns the store and the build directory it came from."""
+    build = StoreLayout(root).current_build()
+    try:
+        return ox.Store.read_only(str(build / "oxigraph")), build
+    except OSError as exc:
+        raise StoreError(f"cannot open the graph in {build}: {exc}") from None
