@@ -1,0 +1,132 @@
+"""The build: validation gates publication, and a failed build leaves the previous graph in place."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.build import build, check, read_inputs
+from kg.errors import BuildError, FactsError
+from kg.export import FORMATS, export
+from kg.query import rows
+from kg.store import StoreLayout, open_read_only
+from kg.validate import load_shapes
+from kg.vocab import ID
+
+from .conftest import ROOT, SEED, settings_for
+
+SEED_SOURCE = str(ID["source/pharmaceutical-technology-fucaso-hong-kong-approval"])
+
+
+def snapshot(store_dir: Path) -> set[str]:
+    db, _ = open_read_only(store_dir)
+    return {str(q) for q in db}
+
+
+def test_every_data_file_conforms():
+    settings = settings_for(ROOT / "data", ROOT / "var" / "unused")
+    result = check(read_inputs(settings), load_shapes(settings.shapes_dir))
+    assert result.conforms, result.text + "\nRun `ctkg validate` to see the report."
+
+
+def test_build_publishes_named_graph_per_source(built, store):
+    graphs = {g.value for g in store.named_graphs()}
+    assert SEED_SOURCE in graphs
+    assert "https://w3id.org/ctkg/ontology" in graphs
+    manifest = StoreLayout(built.store_dir).manifest()
+    assert SEED_SOURCE in manifest["sources"]
+    assert manifest["quads"] == len(store)
+
+
+def test_every_fact_node_has_a_source_in_its_graph(store):
+    orphans = rows(store, """
+        SELECT ?node WHERE {
+          GRAPH ?g { ?node a ?class . FILTER(STRSTARTS(STR(?node), "https://w3id.org/ctkg/id/")) }
+          FILTER NOT EXISTS { GRAPH ?g { ?node prov:wasDerivedFrom ?source } }
+          FILTER NOT EXISTS { ?node a ctkg:Source }
+        }""")
+    assert orphans == []
+
+
+def test_default_graph_is_the_union(store):
+    (row,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a ctkg:regulator ?r }")
+    assert int(row["n"]) >= 5
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_export_formats_parse_back(store, fmt):
+    data = export(store, fmt)
+    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML,
+               "jsonld": ox.RdfFormat.JSON_LD, "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+    parsed = list(ox.parse(data, format=formats[fmt]))
+    distinct_triples = {(q.subject, q.predicate, q.object) for q in store}
+    assert len({(t.subject, t.predicate, t.object) for t in parsed}) == len(distinct_triples)
+
+
+def test_builds_are_reproducible(tmp_path, seed_only):
+    first = settings_for(seed_only, tmp_path / "a")
+    second = settings_for(seed_only, tmp_path / "b")
+    build(first)
+    build(second)
+    assert snapshot(first.store_dir) == snapshot(second.store_dir)
+
+
+BREAKAGES = {
+    "invalid YAML": (lambda t: t.replace("  - id: iaso-bio\n", "  - id: iaso-bio\n    label: [oops\n"),
+                     FactsError, r"invalid YAML"),
+    "impossible date": (lambda t: t.replace("decision_date: 2025-03", "decision_date: 2025-02-30"),
+                        FactsError, r"equecabtagene-autoleucel-macao-nda.*not a real calendar date"),
+    "unknown status": (lambda t: t.replace("status: under-review\n    evidence: \"with reviews ongoing in Saudi",
+                                           "status: pending\n    evidence: \"with reviews ongoing in Saudi"),
+                       FactsError, r"equecabtagene-autoleucel-saudi-arabia.*'pending' is not one of"),
+    "missing regulator": (lambda t: t.replace("    regulator: hsa\n", ""),
+                          BuildError, r"equecabtagene-autoleucel-singapore.*regulator"),
+    "IRI clash": (lambda t: t.replace("  - id: equecabtagene-autoleucel-singapore",
+                                      "  - id: equecabtagene-autoleucel-saudi-arabia"),
+                  FactsError, r"equecabtagene-autoleucel-saudi-arabia.*IRI clash"),
+    "no evidence": (lambda t: t.replace('    evidence: "clinical data from the FUMANBA-1 registrational study"\n', ""),
+                    BuildError, r"studies\[0\] \(fumanba-1\).*evidence"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_bad_input_leaves_previous_graph(tmp_path, seed_only, breakage):
+    settings = settings_for(seed_only, tmp_path / "store")
+    build(settings)
+    before = snapshot(settings.store_dir)
+    current_before = StoreLayout(settings.store_dir).current_build()
+
+    edit, error, says = BREAKAGES[breakage]
+    path = seed_only / SEED.name
+    text = path.read_text(encoding="utf-8")
+    broken = edit(text)
+    assert broken != text, "the breakage must change the file"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(error) as caught:
+        build(settings)
+    assert SEED.name in str(caught.value), "the error names the file"
+    assert re.search(says, str(caught.value), re.S), str(caught.value)
+    assert StoreLayout(settings.store_dir).current_build() == current_before
+    assert snapshot(settings.store_dir) == before
+    builds = list((settings.store_dir / "builds").iterdir())
+    assert builds == [current_before], "a failed build leaves no partial directory behind"
+
+
+def test_no_graph_yet_is_a_clear_error(tmp_path):
+    from kg.errors import StoreError
+
+    with pytest.raises(StoreError, match="ctkg build"):
+        open_read_only(tmp_path / "empty")
+
+
+def test_rebuild_replaces_graph_atomically(tmp_path, seed_only):
+    settings = settings_for(seed_only, tmp_path / "store")
+    build(settings)
+    first = StoreLayout(settings.store_dir).current_build()
+    build(settings)
+    second = StoreLayout(settings.store_dir).current_build()
+    assert first != second
+    assert snapshot(settings.store_dir) == {str(q) for q in open_read_only(settings.store_dir)[0]}
+    shutil.rmtree(tmp_path / "store")
