@@ -128,20 +128,15 @@ def check(inputs: Inputs, shapes: Graph, store: ox.Store | None = None, union: G
     return validate(union if union is not None else inputs.union(), shapes, inputs.records, store)
 
 
-def build(settings: Settings, progress: Progress = _quiet) -> BuildReport:
-    """Read, validate and publish; raises FactsError, BuildError (with the validation report) on failure."""
-    seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    inputs = read_inputs(settings, progress)
-    shapes = load_shapes(settings.shapes_dir)
-    seconds["parse"] = time.perf_counter() - t0
+def _write_and_check(inputs: Inputs, shapes: Graph, build_dir: Path, seconds: dict[str, float],
+                     progress: Progress) -> tuple[int, int]:
+    """Load every graph into a new store in `build_dir` and validate; returns (quads, triples).
 
+    The store is closed before this returns or raises, so the caller can delete the directory."""
     progress("loading into a fresh store")
     t1 = time.perf_counter()
-    layout = StoreLayout(settings.store_dir)
-    build_dir = layout.new_build_dir()
+    store = ox.Store(str(build_dir / "oxigraph"))
     try:
-        store = ox.Store(str(build_dir / "oxigraph"))
         for name, graph in inputs.named_graphs():
             store.bulk_extend(to_ox_quads(graph, name))
         seconds["load"] = time.perf_counter() - t1
@@ -155,9 +150,23 @@ def build(settings: Settings, progress: Progress = _quiet) -> BuildReport:
             raise BuildError(result.text)
         store.flush()
         store.optimize()
-        quads = len(store)
-        triples = len(union)
-        del store  # close the database before it is published
+        return len(store), len(union)
+    finally:
+        del store  # closes the database, even when a traceback keeps this frame alive
+
+
+def build(settings: Settings, progress: Progress = _quiet) -> BuildReport:
+    """Read, validate and publish; raises FactsError, BuildError (with the validation report) on failure."""
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    inputs = read_inputs(settings, progress)
+    shapes = load_shapes(settings.shapes_dir)
+    seconds["parse"] = time.perf_counter() - t0
+
+    layout = StoreLayout(settings.store_dir)
+    build_dir = layout.new_build_dir()
+    try:
+        quads, triples = _write_and_check(inputs, shapes, build_dir, seconds, progress)
     except BaseException:
         layout.discard(build_dir)
         raise

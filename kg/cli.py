@@ -183,9 +183,12 @@ def export(
     except CTKGError as exc:
         _fail(exc)
     if protege is not None:
-        from .protege import protege_from_store
+        from .export import write_protege_file
 
-        protege_from_store(db, protege)
+        try:
+            write_protege_file(db, protege)
+        except CTKGError as exc:
+            _fail(exc)
         err.print(f"wrote {protege}")
         return
     if format not in FORMATS:

@@ -1,6 +1,13 @@
-"""Exports of the built graph: the dataset with its named graphs, or the union as plain triples."""
+"""Exports of the built graph: the dataset with its named graphs, the union as plain triples, or one
+RDF/XML file for Protégé (see `kg.protege`)."""
+
+from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Graph
+
+from .oxutil import from_ox
+from .protege import protege_graph, write_protege
 
 from .vocab import ONTOLOGY_IRI, PREFIXES
 
@@ -32,3 +39,17 @@ def export(store: ox.Store, fmt: str) -> bytes:
     if fmt in GRAPH_FORMATS:
         return ox.serialize(union_triples(store), format=GRAPH_FORMATS[fmt], prefixes=PREFIXES)
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def protege_export(store: ox.Store) -> Graph:
+    """The ontology graph and the union of every source graph, made into one Protégé-ready graph."""
+    ontology_iri = ox.NamedNode(str(ONTOLOGY_IRI))
+    ontology, individuals = Graph(), Graph()
+    for q in store.quads_for_pattern(None, None, None, None):
+        target = ontology if q.graph_name == ontology_iri else individuals
+        target.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+    return protege_graph(ontology, individuals)
+
+
+def write_protege_file(store: ox.Store, path: Path) -> Path:
+    return write_protege(protege_export(store), path)
