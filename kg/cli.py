@@ -32,7 +32,7 @@ def _progress(message: str) -> None:
 
 def _fail(exc: Exception, code: int = 2) -> None:
     err.print("[bold red]error:[/bold red] ", end="")
-    err.print(str(exc), highlight=False, markup=False)
+    err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
