@@ -216,8 +216,15 @@ KINDS: list[Kind] = [
     }),
     Kind("memberships", "membership", CTKG.PICSMembership, {
         "authority": (CTKG.participatingAuthority, ref("authority")),
+        "jurisdiction": (CTKG.participatingJurisdiction, ref("jurisdiction")),  # when no authority is named
         "scheme": (CTKG.scheme, ref("organization")),
         "accession_date": (CTKG.accessionDate, date),
+    }),
+    Kind("accession_steps", "accession-step", CTKG.PICSAccessionStep, {
+        "authority": (CTKG.accedingAuthority, refs("authority")),
+        "jurisdiction": (CTKG.participatingJurisdiction, ref("jurisdiction")),  # when no authority is named
+        "status": (CTKG.accessionStatus, text),
+        "status_date": (CTKG.statusDate, date),
     }),
     Kind("inspections", "inspection", CTKG.GMPInspection, {
         "inspecting_authority": (CTKG.inspectingAuthority, ref("authority")),

@@ -46,6 +46,7 @@ class CTKG(DefinedNamespace):
     ClinicalStudy: URIRef
     # GMP and PIC/S
     PICSMembership: URIRef
+    PICSAccessionStep: URIRef  # a dated step towards joining PIC/S, e.g. an application
     GMPInspection: URIRef
     InspectionOutcome: URIRef
     Compliant: URIRef
@@ -89,6 +90,12 @@ class CTKG(DefinedNamespace):
     participatingAuthority: URIRef
     scheme: URIRef
     accessionDate: URIRef
+    # On a PICSMembership or PICSAccessionStep whose source names a jurisdiction, not an authority
+    participatingJurisdiction: URIRef
+    # On a PICSAccessionStep
+    accedingAuthority: URIRef
+    accessionStatus: URIRef
+    statusDate: URIRef
     # On a GMPInspection
     inspectingAuthority: URIRef
     inspectedOrganization: URIRef

@@ -1,0 +1,557 @@
+"""The reference facts (`data/reference/`): every row of the shared reference lists is in the graph as what it is
+(verified or not), the caveats on dates are kept as data, names are reconciled with the seed article, and the
+new competency questions answer from them.
+
+The row-by-row checks read `../shared/reference/*.csv` and are skipped, saying so, where that folder is absent:
+the project builds from `data/` alone.
+"""
+
+import csv
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib.namespace import RDF, RDFS, XSD
+
+from kg.build import build
+from kg.errors import BuildError, FactsError
+from kg.facts import read_facts
+from kg.query import questions, rows
+from kg.vocab import CTKG, ID
+
+from .conftest import ROOT, settings_for
+
+REFERENCE = Path(__file__).parents[2].parent / "shared" / "reference"
+NO_REFERENCE = f"the shared reference lists are not here ({REFERENCE}); the graph builds from data/ alone"
+DATA = ROOT / "data" / "reference"
+TOOL = DATA / "tools" / "reference_to_yaml.py"
+
+APP = str(ID["application/"])
+AUTH = str(ID["authority/"])
+SOURCE = str(ID["source/"])
+UNVERIFIED_ARG = {"includeUnverified": ox.Literal("true")}
+
+# Each CSV file: the source (named graph) of its verified rows and of its unverified rows.
+GRAPHS = {
+    "cell_therapy_approvals.csv": ("reference-cell-therapy-approvals", "reference-cell-therapy-approvals-unverified"),
+    "pics_members.csv": ("reference-pics-members", "reference-pics-members-unverified"),
+    "pics_applicants.csv": ("reference-pics-applicants", None),
+    "regulators.csv": ("reference-regulators", "reference-regulators-unverified"),
+}
+
+
+def ask(store, name: str, **bindings) -> list[dict]:
+    return rows(store, questions()[name].text, bindings)
+
+
+def short(iri: str | None) -> str | None:
+    return iri.rsplit("/", 1)[1] if iri else iri
+
+
+def reference_rows() -> list:
+    if not REFERENCE.is_dir():
+        return [pytest.param(None, None, marks=pytest.mark.skip(reason=NO_REFERENCE))]
+    out = []
+    for name in GRAPHS:
+        with (REFERENCE / name).open(encoding="utf-8", newline="") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                out.append(pytest.param(name, row, id=f"{name}:{number}"))
+    return out
+
+
+# --- every row is in the graph, as what it is ---------------------------------------------------------------
+
+ROW_NODES = {  # the node a row becomes, in its file's named graph
+    "cell_therapy_approvals.csv": """
+        SELECT ?g ?page ?confidence ?node (GROUP_CONCAT(DISTINCT LCASE(?name); separator="|") AS ?names)
+                        (GROUP_CONCAT(DISTINCT STR(?date); separator="|") AS ?dates)
+        WHERE {
+          GRAPH ?g { ?node a ctkg:RegulatoryApplication ; prov:wasDerivedFrom ?page ; ctkg:confidence ?confidence .
+                     OPTIONAL { ?node ctkg:decisionDate ?date } }
+          ?node ctkg:product|ctkg:regulator ?named . ?named rdfs:label|skos:altLabel|ctkg:inn ?name .
+        } GROUP BY ?g ?page ?confidence ?node""",
+    "pics_members.csv": """
+        SELECT ?g ?page ?confidence ?node (GROUP_CONCAT(DISTINCT LCASE(?name); separator="|") AS ?names)
+                        (GROUP_CONCAT(DISTINCT STR(?date); separator="|") AS ?dates)
+        WHERE {
+          GRAPH ?g { ?node a ctkg:PICSMembership ; prov:wasDerivedFrom ?page ; ctkg:confidence ?confidence .
+                     OPTIONAL { ?node ctkg:accessionDate ?date } }
+          ?node ctkg:participatingAuthority|ctkg:participatingJurisdiction ?named .
+          ?named rdfs:label|skos:altLabel ?name .
+        } GROUP BY ?g ?page ?confidence ?node""",
+    "pics_applicants.csv": """
+        SELECT ?g ?page ?confidence ?node (GROUP_CONCAT(DISTINCT LCASE(?name); separator="|") AS ?names)
+                        (GROUP_CONCAT(DISTINCT STR(?date); separator="|") AS ?dates)
+        WHERE {
+          GRAPH ?g { ?node a ctkg:PICSAccessionStep ; prov:wasDerivedFrom ?page ; ctkg:confidence ?confidence ;
+                         ctkg:statusDate ?date }
+          ?node ctkg:accedingAuthority|ctkg:participatingJurisdiction ?named . ?named rdfs:label|skos:altLabel ?name .
+        } GROUP BY ?g ?page ?confidence ?node""",
+    "regulators.csv": """
+        SELECT ?g ?page ?confidence ?node (GROUP_CONCAT(DISTINCT LCASE(?name); separator="|") AS ?names) ("" AS ?dates)
+        WHERE {
+          { GRAPH ?g { ?node a ctkg:RegulatoryAuthority ; prov:wasDerivedFrom ?page ; ctkg:confidence ?confidence } }
+          UNION
+          { GRAPH ?g { ?node a ctkg:Claim ; prov:wasDerivedFrom ?page ; ctkg:confidence ?confidence ; ctkg:about ?x } }
+          { ?node rdfs:label|skos:altLabel ?name } UNION { ?node ctkg:about/(rdfs:label|skos:altLabel) ?name }
+        } GROUP BY ?g ?page ?confidence ?node""",
+}
+ROW_CLASS = {  # what a row becomes (an unverified regulators row: a claim)
+    "cell_therapy_approvals.csv": CTKG.RegulatoryApplication, "pics_members.csv": CTKG.PICSMembership,
+    "pics_applicants.csv": CTKG.PICSAccessionStep, "regulators.csv": CTKG.RegulatoryAuthority,
+}
+ROW_DATE = {"cell_therapy_approvals.csv": "approval_date", "pics_members.csv": "accession_date",
+            "pics_applicants.csv": "status_date", "regulators.csv": None}
+ROW_NAMES = {  # the columns that name the thing a row is about
+    "cell_therapy_approvals.csv": ("product", "inn", "authority"),
+    "pics_members.csv": ("authority", "acronym", "country"),
+    "pics_applicants.csv": ("authority", "country"),
+    "regulators.csv": ("acronym", "name"),
+}
+
+
+def names_match(names: set[str], texts: list[str]) -> bool:
+    """A name of the node is one of the row's names, or is contained in one (e.g. 'yescarta' in 'Yescarta (FKC876…)')."""
+    texts = [t.lower() for t in texts if t]
+    return any(name == text or name in text or text in name for name in names for text in texts)
+
+
+def nodes_for(store, name: str, row: dict[str, str]) -> list[str]:
+    verified_graph, unverified_graph = GRAPHS[name]
+    graph = verified_graph if row["verified"] == "yes" else unverified_graph
+    confidence = CTKG.Verified if row["verified"] == "yes" else CTKG.Unverified
+    found = rows(store, ROW_NODES[name], {
+        "g": ox.NamedNode(SOURCE + graph), "page": ox.NamedNode(row["source_url"]),
+        "confidence": ox.NamedNode(str(confidence))})
+    date = row[ROW_DATE[name]] if ROW_DATE[name] else None
+    out = []
+    for node in found:
+        names = set((node["names"] or "").split("|"))
+        dates = set(filter(None, (node["dates"] or "").split("|")))
+        if ROW_DATE[name] and dates != ({date} if date else set()):
+            continue
+        if name == "cell_therapy_approvals.csv":  # both the product and the authority must match
+            if not (names_match(names, [row["product"], row["inn"]]) and names_match(names, [row["authority"]])):
+                continue
+        elif not names_match(names, [row[c] for c in ROW_NAMES[name]]):
+            continue
+        out.append(node["node"])
+    return out
+
+
+@pytest.mark.parametrize(("name", "row"), reference_rows())
+def test_each_reference_row_is_in_its_graph_with_its_confidence(store, name, row):
+    nodes = nodes_for(store, name, row)
+    if name == "pics_members.csv" and row["acronym"] == "MHLW / PMDA":
+        assert sorted(map(short, nodes)) == ["mhlw-pics-unverified", "pmda-pics-unverified"]  # one row, two authorities
+    else:
+        assert len(nodes) == 1, f"expected one fact for this row, found {nodes}; see data/reference/"
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason=NO_REFERENCE)
+@pytest.mark.parametrize("name", sorted(GRAPHS))
+def test_loaded_rows_count_as_in_the_csv_files(store, name):
+    with (REFERENCE / name).open(encoding="utf-8", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    for verified, graph in zip(("yes", "unverified"), GRAPHS[name], strict=True):
+        expected = [r for r in table if r["verified"] == verified]
+        loaded = {node for r in expected for node in nodes_for(store, name, r)}
+        extra = 1 if name == "pics_members.csv" and verified == "unverified" else 0  # Japan: MHLW and PMDA
+        assert len(loaded) == len(expected) + extra, (name, verified)
+        if graph is None:
+            assert not expected
+            continue
+        row_class = CTKG.Claim if (name, verified) == ("regulators.csv", "unverified") else ROW_CLASS[name]
+        (count,) = rows(store, """
+            SELECT ?g ?class (COUNT(DISTINCT ?node) AS ?n) WHERE {
+              GRAPH ?g { ?node a ?class ; prov:wasDerivedFrom ?page . ?page dcterms:isPartOf ?g }
+            } GROUP BY ?g ?class""", {"g": ox.NamedNode(SOURCE + graph), "class": ox.NamedNode(row_class)})
+        assert int(count["n"]) == len(loaded), f"{graph} holds facts that no {verified} row of {name} accounts for"
+
+
+@pytest.mark.parametrize(("file", "section", "facts"), [
+    ("cell-therapy-approvals.yaml", "applications", 45),
+    ("cell-therapy-approvals-unverified.yaml", "applications", 1),
+    ("pics-members.yaml", "memberships", 26),
+    ("pics-members-unverified.yaml", "memberships", 30),  # 29 rows: Japan's row names MHLW and PMDA
+    ("pics-applicants.yaml", "accession_steps", 8),
+    ("regulators.yaml", "authorities", 14),
+    ("regulators-unverified.yaml", "claims", 6),
+])
+def test_row_facts_per_curated_file(file, section, facts):
+    """The same numbers without the CSV files: one fact per row, counted in the curated YAML."""
+    records = read_facts(DATA / file).records.values()
+    assert sum(r.where.startswith(f"{section}[") for r in records) == facts
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason=NO_REFERENCE)
+def test_the_conversion_tool_is_stable(tmp_path):
+    outputs = []
+    for run in ("a", "b"):
+        done = subprocess.run([sys.executable, str(TOOL), str(REFERENCE), str(tmp_path / run)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).glob("*.yaml"))})
+    assert outputs[0] == outputs[1]
+    assert sorted(outputs[0]) == sorted(p.name for p in DATA.glob("*.yaml"))
+    refused = subprocess.run([sys.executable, str(TOOL), str(REFERENCE), str(tmp_path / "a")],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "curated by hand" in refused.stderr
+
+
+# --- unverified facts: their own graphs, marked, and left out of answers by default -------------------------
+
+
+def test_everything_an_unverified_file_states_is_marked_unverified(store):
+    unmarked = rows(store, """
+        SELECT DISTINCT ?g ?node WHERE {
+          GRAPH ?g { ?node a ?class . FILTER(STRSTARTS(STR(?node), "https://w3id.org/ctkg/id/")) }
+          FILTER(STRENDS(STR(?g), "-unverified"))
+          FILTER NOT EXISTS { ?node a ctkg:Source }
+          FILTER NOT EXISTS { GRAPH ?g { ?node ctkg:confidence ctkg:Unverified } }
+        }""")
+    assert unmarked == []
+
+
+def test_no_unverified_file_adds_to_a_verified_resource(store):
+    """An unverified file states only nodes of its own (or ones no verified file states): a verified resource gets
+    no name, website or date from an unverified row."""
+    touched = rows(store, """
+        SELECT DISTINCT ?node WHERE {
+          GRAPH ?g { ?node ?p ?o . FILTER(STRSTARTS(STR(?node), "https://w3id.org/ctkg/id/")) }
+          FILTER(STRENDS(STR(?g), "-unverified"))
+          ?node ctkg:confidence ctkg:Verified .
+        }""")
+    assert touched == []
+
+
+@pytest.mark.parametrize("name", sorted(questions()))
+def test_questions_leave_out_unverified_facts_by_default(store, name):
+    marked = {r["node"] for r in rows(store, "SELECT DISTINCT ?node WHERE { ?node ctkg:confidence ctkg:Unverified }")}
+    answer = ask(store, name)
+    shown = {value for row in answer for value in row.values()} & marked
+    assert shown == set(), f"{name}.rq shows unverified facts without ?includeUnverified"
+
+
+@pytest.mark.parametrize("name", sorted(questions()))
+def test_questions_give_each_row_once_on_the_full_graph(store, name):
+    # The default graph is the union of the sources, so a fact that two sources state is matched twice.
+    answer = [tuple(sorted(row.items())) for row in ask(store, name)]
+    assert len(answer) == len(set(answer)), f"{name}.rq repeats rows: use SELECT DISTINCT or GROUP BY"
+
+
+def test_unverified_facts_are_there_when_asked_for(store):
+    without = {r["application"] for r in ask(store, "approvals-by-jurisdiction")}
+    with_them = {r["application"] for r in ask(store, "approvals-by-jurisdiction", **UNVERIFIED_ARG)}
+    assert with_them - without == {APP + "axicabtagene-ciloleucel-hsa"}
+
+
+# --- dates: precision, announcement dates, and two sources on one decision ----------------------------------
+
+
+def test_two_sources_keep_their_own_dates_for_one_decision(store):
+    answer = rows(store, """
+        SELECT ?app ?g ?date WHERE { GRAPH ?g { ?app ctkg:decisionDate ?date } } ORDER BY ?g""",
+                  {"app": ox.NamedNode(APP + "equecabtagene-autoleucel-mainland-china-bla")})
+    assert [(short(r["g"]), r["date"]) for r in answer] == [
+        ("pharmaceutical-technology-fucaso-hong-kong-approval", "2023-06"),
+        ("reference-cell-therapy-approvals", "2023-06-30")]
+    (decision,) = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "nmpa"))[3:4]
+    assert (short(decision["application"]), decision["date"]) == ("equecabtagene-autoleucel-mainland-china-bla",
+                                                                  "2023-06-30")  # the most precise
+
+
+@pytest.mark.parametrize(("application", "date", "basis", "announced"), [
+    ("tisagenlecleucel-eu", "2018-08", CTKG.AnnouncementDateBasis, "2018-08-27"),
+    ("equecabtagene-autoleucel-hk-bla", "2025-11", CTKG.AnnouncementDateBasis, "2025-11-27"),
+    ("inaticabtagene-autoleucel-nmpa", "2023-11-08", CTKG.AnnouncementDateBasis, "2023-11-08"),
+    ("lisocabtagene-maraleucel-fda", "2021-02-05", CTKG.DerivedDateBasis, None),
+    ("afamitresgene-autoleucel-fda", "2024-08", None, None),
+])
+def test_dates_keep_precision_and_basis(store, application, date, basis, announced):
+    (row,) = rows(store, """
+        SELECT ?app ?date (DATATYPE(?date) AS ?type) ?basis ?announced WHERE {
+          GRAPH <https://w3id.org/ctkg/id/source/reference-cell-therapy-approvals> { ?app ctkg:decisionDate ?date }
+          OPTIONAL { ?app ctkg:dateBasis ?basis } OPTIONAL { ?app ctkg:announcementDate ?announced }
+        }""", {"app": ox.NamedNode(APP + application)})
+    precision = {10: "date", 7: "gYearMonth", 4: "gYear"}[len(date)]
+    assert (row["date"], row["type"].rsplit("#", 1)[1]) == (date, precision)
+    assert (row["basis"], row["announced"]) == (str(basis) if basis else None, announced)
+
+
+def test_undated_approvals_stay_undated(store):
+    answer = {short(r["application"]) for r in ask(store, "undated-approvals")}
+    assert answer == {"tisagenlecleucel-tga", "ciltacabtagene-autoleucel-mhlw", "varnimcabtagene-autoleucel-cdsco"}
+
+
+EXTRA = """source:
+  id: another-source
+  label: A second source on the NMPA decision
+applications:
+  - id: equecabtagene-autoleucel-mainland-china-bla
+    decision_date: {date}
+    evidence: "approved on {date}"
+"""
+
+
+@pytest.mark.parametrize(("date", "conforms"), [("2023-06-30", True), ("2023", True), ("2023-07-01", False)],
+                         ids=["refines-the-day", "refines-the-year", "contradicts"])
+def test_a_second_source_may_refine_a_date_but_not_contradict_it(tmp_path, seed_only, date, conforms):
+    (seed_only / "another.yaml").write_text(EXTRA.format(date=date), encoding="utf-8")
+    settings = settings_for(seed_only, tmp_path / "store")
+    if conforms:
+        build(settings)
+        return
+    with pytest.raises(BuildError, match=r"decision dates 2023-06 and 2023-07-01, and neither refines the other"):
+        build(settings)
+
+
+def test_one_source_gives_one_decision_date(tmp_path):
+    path = tmp_path / "two-dates.yaml"
+    path.write_text(EXTRA.format(date="[2023-06-30, 2023-07-01]"), encoding="utf-8")
+    with pytest.raises(FactsError, match="decision_date"):
+        read_facts(path)
+
+
+# --- one thing, one resource ---------------------------------------------------------------------------------
+
+
+def test_seed_resources_are_reused_not_duplicated(store):
+    stated_twice = {short(r["node"]) for r in rows(store, """
+        SELECT ?node WHERE {
+          GRAPH <https://w3id.org/ctkg/id/source/pharmaceutical-technology-fucaso-hong-kong-approval> { ?node a ?c }
+          GRAPH ?g { ?node a ?c2 } FILTER(STRSTARTS(STR(?g), "https://w3id.org/ctkg/id/source/reference-"))
+        }""")}
+    assert stated_twice >= {"nmpa", "fda", "pmda", "sfda", "hk-department-of-health", "macao-isaf", "hsa",
+                            "equecabtagene-autoleucel", "iaso-bio", "bcma", "mainland-china", "hong-kong-sar",
+                            "macao-sar", "equecabtagene-autoleucel-mainland-china-bla", "fda-pics", "pmda-pics"}
+    products = rows(store, "SELECT DISTINCT ?p ?label WHERE { ?p a ctkg:MedicinalProduct ; rdfs:label ?label }")
+    assert len(products) == 18
+
+
+def test_products_are_typed_and_cell_type_targets_are_not_antigens(store):
+    answer = {short(r["product"]): (short(r["type"]), r["target"]) for r in rows(store, """
+        SELECT ?product (SAMPLE(?class) AS ?type) (SAMPLE(?antigen) AS ?target) WHERE {
+          ?product a ctkg:CellTherapyProduct , ?class .
+          FILTER(?class IN (ctkg:CARTCellTherapy, ctkg:CellTherapyProduct))
+          FILTER NOT EXISTS { ?product a ctkg:CARTCellTherapy . FILTER(?class = ctkg:CellTherapyProduct) }
+          OPTIONAL { ?product ctkg:targetAntigen/rdfs:label ?antigen }
+        } GROUP BY ?product""")}
+    assert sum(kind == "ontology#CARTCellTherapy" for kind, _ in answer.values()) == 13
+    assert {p: t for p, (kind, t) in answer.items() if kind == "ontology#CellTherapyProduct"} == {
+        "afamitresgene-autoleucel": "MAGE-A4", "lifileucel": None, "remestemcel-l": None, "temcel-hs": None,
+        "stemirac": None}
+
+
+def test_hong_kong_pics_participant_is_not_the_department_of_health(store):
+    answer = {(short(r["authority"]), r["date"]) for r in rows(store, """
+        SELECT DISTINCT ?authority ?date WHERE {
+          ?authority a ctkg:RegulatoryAuthority ; ctkg:jurisdiction id:jurisdiction\\/hong-kong-sar .
+          OPTIONAL { ?m ctkg:participatingAuthority ?authority ; ctkg:accessionDate ?date }
+        }""")}
+    assert answer == {("hk-department-of-health", None), ("ppbhk", "2016-01-01")}
+
+
+def test_eu_decisions_are_the_commissions_on_an_ema_opinion(store):
+    answer = rows(store, """
+        SELECT DISTINCT ?app ?opinion WHERE {
+          ?app ctkg:regulator id:authority\\/european-commission . OPTIONAL { ?app ctkg:opinionBy ?opinion } }""")
+    assert len(answer) == 9
+    assert {short(r["opinion"]) for r in answer} == {"ema"}
+
+
+def test_nmpa_pics_accession_steps_in_order(store):
+    answer = rows(store, """
+        SELECT DISTINCT ?status ?date WHERE {
+          ?step a ctkg:PICSAccessionStep ; ctkg:accedingAuthority id:authority\\/nmpa ;
+              ctkg:accessionStatus ?status ; ctkg:statusDate ?date .
+          FILTER NOT EXISTS { ?m ctkg:participatingAuthority id:authority\\/nmpa }
+        } ORDER BY ?date""")
+    assert [r["date"] for r in answer] == ["2021-09-24", "2023-09-22", "2023-11-08"]
+    assert answer[-1]["status"].startswith("applicant status confirmed")
+
+
+def test_a_name_shared_by_two_resources_fails_the_build(tmp_path, seed_only):
+    (seed_only / "clash.yaml").write_text("""source:
+  id: clash
+  label: A source naming a company like an authority
+companies:
+  - id: national-medical-products
+    label: National Medical Products
+    aliases: [NMPA]
+    evidence: "the company NMPA"
+""", encoding="utf-8")
+    with pytest.raises(BuildError) as failed:
+        build(settings_for(seed_only, tmp_path / "store"))
+    assert 'the name "nmpa" is shared by' in str(failed.value)
+    assert "label-collision" in str(failed.value)
+
+
+PICS_FACTS = {
+    "membership-of-a-country": ("memberships:\n  - id: greece-pics\n    jurisdiction: greece\n    scheme: pics\n", None),
+    "membership-of-nobody": ("memberships:\n  - id: nobody-pics\n    scheme: pics\n",
+                             "names its authority (field 'authority') or"),
+    "step-of-an-authority": ("accession_steps:\n  - id: s\n    authority: [nmpa]\n    status: applied\n"
+                             "    status_date: 2021-09-24\n", None),
+    "step-without-status": ("accession_steps:\n  - id: s\n    authority: [nmpa]\n    status_date: 2021-09-24\n",
+                            "exactly one status"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PICS_FACTS))
+def test_pics_shapes(tmp_path, seed_only, case):
+    facts, fails_with = PICS_FACTS[case]
+    fact = facts.splitlines()[1].split("id: ")[1]
+    facts = facts.replace(f"id: {fact}\n", f"id: {fact}\n    evidence: a test snippet\n")
+    (seed_only / "pics.yaml").write_text("source:\n  id: pics-test\n  label: A test source\n"
+                                         "jurisdictions:\n  - id: greece\n    label: Greece\n"
+                                         "    evidence: a test snippet\n" + facts, encoding="utf-8")
+    settings = settings_for(seed_only, tmp_path / "store")
+    if fails_with is None:
+        build(settings)
+        return
+    with pytest.raises(BuildError, match=re.escape(fails_with)):
+        build(settings)
+
+
+# --- the new questions, answered from the reference data -----------------------------------------------------
+
+
+def test_first_approval_and_lags(store):
+    answer = {short(r["application"]): r for r in ask(store, "approval-lags")
+              if r["productLabel"] == "tisagenlecleucel"}
+    assert {short(r["firstApplication"]) for r in answer.values()} == {"tisagenlecleucel-fda"}
+    assert answer["tisagenlecleucel-fda"]["lagDays"] == "0"
+    # Both dates give the day: days, by date subtraction in the engine (2017-08-30 to 2019-03-26).
+    assert int(answer["tisagenlecleucel-mhlw"]["lagDays"]) == (dt.date(2019, 3, 26) - dt.date(2017, 8, 30)).days == 573
+    # One gives only the month: months.
+    assert {a: (r["lagDays"], r["lagMonths"]) for a, r in answer.items() if r["lagMonths"]} == {
+        "tisagenlecleucel-fda-extension-2018": (None, "9"), "tisagenlecleucel-eu": (None, "12"),
+        "tisagenlecleucel-health-canada": (None, "13"), "tisagenlecleucel-hsa": (None, "43")}
+    assert "tisagenlecleucel-tga" not in answer  # no date: no lag
+    fucaso = [(short(r["application"]), r["lagDays"], r["lagMonths"]) for r in ask(store, "approval-lags")
+              if r["productLabel"] == "equecabtagene autoleucel"]
+    assert fucaso == [("equecabtagene-autoleucel-mainland-china-bla", "0", None),
+                      ("equecabtagene-autoleucel-macao-nda", None, "21"),
+                      ("equecabtagene-autoleucel-hk-bla", None, "29")]
+
+
+def test_approvals_by_pics_participants(store):
+    answer = {short(r["application"]): (short(r["authority"]), r["accessionDate"])
+              for r in ask(store, "approvals-by-pics-participants")}
+    assert len(answer) == 15
+    assert {authority for authority, _ in answer.values()} == {"fda", "health-canada"}
+    assert answer["tisagenlecleucel-health-canada"] == ("health-canada", "1999")
+    assert answer["remestemcel-l-fda"] == ("fda", "2011-01-01")
+    # With unverified facts: Japan's accession "2014-07-01" (year unconfirmed) admits the MHLW approvals after it.
+    more = {short(r["application"]) for r in ask(store, "approvals-by-pics-participants", **UNVERIFIED_ARG)}
+    assert more - set(answer) == {"temcel-hs-mhlw", "stemirac-mhlw", "tisagenlecleucel-mhlw",
+                                  "axicabtagene-ciloleucel-mhlw", "lisocabtagene-maraleucel-mhlw",
+                                  "idecabtagene-vicleucel-mhlw"}
+
+
+@pytest.mark.parametrize(("accession", "decision", "counts"), [
+    ("2023-07-01", "2023-07", True),   # every day of July is on or after 1 July
+    ("2023-07", "2023-07-15", False),  # joined some day in July: maybe after the 15th
+    ("1999", "1999-12-31", True),
+    ("1999", "1999-12", False),
+    ("2011-01-01", "2011-01-01", True),
+])
+def test_participant_on_the_date_respects_precision(accession, decision, counts):
+    def node(iri) -> ox.NamedNode:
+        return ox.NamedNode(str(iri))
+
+    def day(text: str) -> ox.Literal:
+        return ox.Literal(text, datatype=node({10: XSD.date, 7: XSD.gYearMonth, 4: XSD.gYear}[len(text)]))
+
+    app, authority, membership, product, place = (
+        node(ID[k]) for k in ("application/a", "authority/x", "membership/m", "product/p", "jurisdiction/j"))
+    facts = [
+        (app, CTKG.status, node(CTKG.Approved)), (app, CTKG.product, product), (app, CTKG.regulator, authority),
+        (app, CTKG.decisionDate, day(decision)), (product, RDFS.label, ox.Literal("p")),
+        (authority, RDFS.label, ox.Literal("x")), (authority, CTKG.jurisdiction, place),
+        (place, RDFS.label, ox.Literal("j")), (membership, RDF.type, node(CTKG.PICSMembership)),
+        (membership, CTKG.participatingAuthority, authority), (membership, CTKG.accessionDate, day(accession)),
+    ]
+    db = ox.Store()
+    db.extend(ox.Quad(s, node(p), o, node(ID["source/test"])) for s, p, o in facts)
+    assert bool(ask(db, "approvals-by-pics-participants")) is counts
+
+
+def test_bcma_products_and_where_each_is_approved(store):
+    answer = {}
+    for r in ask(store, "approvals-by-target"):
+        answer.setdefault(r["productLabel"], []).append((r["jurisdictionLabel"], r["firstApproved"]))
+    assert answer == {
+        "ciltacabtagene autoleucel": [("United States", "2022-02-28"), ("European Union", "2022-05-26"),
+                                      ("Mainland China", "2024-08"), ("Japan", None)],
+        "equecabtagene autoleucel": [("Mainland China", "2023-06-30"), ("Macao SAR", "2025-03"),
+                                     ("Hong Kong SAR", "2025-11")],
+        "idecabtagene vicleucel": [("United States", "2021-03-26"), ("European Union", "2021-08"), ("Japan", "2022-01")],
+        "zevorcabtagene autoleucel": [("Mainland China", "2024-02-23")],
+    }
+    cd19 = {r["productLabel"] for r in ask(store, "approvals-by-target", antigen=ox.NamedNode(ID["antigen/cd19"]))}
+    assert len(cd19) == 9 and "tisagenlecleucel" in cd19
+
+
+def test_bcma_approvals_on_the_seed_article_alone(seed_store):
+    answer = [(r["productLabel"], r["jurisdictionLabel"], r["firstApproved"]) for r in ask(seed_store, "approvals-by-target")]
+    assert answer == [("equecabtagene autoleucel", "Mainland China", "2023-06"),
+                      ("equecabtagene autoleucel", "Macao SAR", "2025-03"),
+                      ("equecabtagene autoleucel", "Hong Kong SAR", None)]
+
+
+def test_an_authoritys_decisions_newest_first(store):
+    nmpa = [(short(r["application"]), r["date"]) for r in ask(store, "authority-decisions",
+                                                               authority=ox.NamedNode(AUTH + "nmpa"))]
+    assert nmpa == [
+        ("ciltacabtagene-autoleucel-nmpa", "2024-08"), ("zevorcabtagene-autoleucel-nmpa", "2024-02-23"),
+        ("inaticabtagene-autoleucel-nmpa", "2023-11-08"), ("equecabtagene-autoleucel-mainland-china-bla", "2023-06-30"),
+        ("relmacabtagene-autoleucel-nmpa-extension-2022", "2022-10"), ("relmacabtagene-autoleucel-nmpa", "2021-09"),
+        ("axicabtagene-ciloleucel-nmpa", "2021-06-22")]
+    mhlw = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "mhlw"))
+    assert short(mhlw[-1]["application"]) == "ciltacabtagene-autoleucel-mhlw" and mhlw[-1]["date"] is None
+    ema = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "ema"))
+    assert len(ema) == 9 and {r["role"] for r in ema} == {"gave an opinion"}
+
+
+def test_approved_as_of_a_date(store):
+    def as_of(day: str) -> set[tuple[str, str]]:
+        when = ox.Literal(day, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#date"))
+        return {(r["jurisdictionLabel"], r["productLabel"]) for r in ask(store, "approvals-as-of", asOf=when)}
+
+    assert as_of("2018-12-31") == {
+        ("United States", "tisagenlecleucel"), ("United States", "axicabtagene ciloleucel"),
+        ("European Union", "tisagenlecleucel"), ("European Union", "axicabtagene ciloleucel"),
+        ("Canada", "tisagenlecleucel"), ("Japan", "Temcel HS Injection"), ("Japan", "Stemirac for Injection")}
+    # The EU decisions are dated 2018-08 only: they count from the end of August.
+    assert ("European Union", "tisagenlecleucel") not in as_of("2018-08-30")
+    assert ("European Union", "tisagenlecleucel") in as_of("2018-08-31")
+    assert as_of("2015-01-01") == set()
+
+
+DATE_BLOCK = """
+# One decision date per application: the most precise the sources give, then the earliest (data/README.md).
+OPTIONAL {
+SELECT ?application (SUBSTR(MIN(CONCAT(STR(10 - STRLEN(STR(?given))), STR(?given))), 2) AS ?dateText)
+WHERE { ?application ctkg:decisionDate ?given }
+GROUP BY ?application
+}
+"""
+
+
+@pytest.mark.parametrize("name", sorted(n for n, q in questions().items() if "ctkg:decisionDate ?" in q.text
+                                         and "NOT EXISTS { ?application ctkg:decisionDate" not in q.text))
+def test_questions_pick_one_date_per_application_the_same_way(name):
+    text = "\n".join(line.strip() for line in questions()[name].text.splitlines())
+    assert DATE_BLOCK.strip() in text, f"{name}.rq reads decision dates without the shared block (data/README.md)"
+
+
+def test_the_readme_lists_every_question():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in questions() if f"`{name}`" not in readme]
+    assert missing == [], "add these to the README's competency table"
