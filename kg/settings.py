@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(10.0, gt=0)
     max_rows: int = Field(10_000, gt=0)
     max_query_bytes: int = Field(10_000, gt=0)
+    max_query_nesting: int = Field(64, ge=1, le=500)  # brackets deeper than this are refused before parsing
     max_body_bytes: int = Field(64_000, gt=0)
-    worker_memory_mb: int = Field(2048, ge=256)
+    worker_memory_mb: int = Field(2048, ge=512)  # RocksDB needs about 300 MB to open
     query_workers: int = Field(2, ge=1, le=64)
     max_concurrent_per_client: int = Field(4, ge=1)

@@ -1,0 +1,80 @@
+"""The FastAPI application: `create_app(settings)` wires the worker pool, the routers and the error answers.
+
+Nothing happens at import: the pool starts with the application (its lifespan) and stops with it.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from kg import __version__
+from kg.settings import Settings
+
+from .errors import QueryError
+from .lookups import Lookups
+from .routes import applications, authorities, companies, inspections, linked_data, products, search, sources, sparql
+from .routes import status as status_routes
+from .workers import WorkerPool
+
+DESCRIPTION = """CTKG, a knowledge graph of cell-therapy regulation: which product was approved by which
+authority, when, on whose evidence.
+
+- **SPARQL**: `/sparql` is a read-only SPARQL 1.1 Protocol endpoint (GET, POST form, POST
+  `application/sparql-query`); `GET /sparql` alone returns its service description.
+- **REST**: JSON lookups with IRIs and labels, paginated by `limit` and `offset` with the total in `count`;
+  `Accept: application/ld+json` returns the same document as JSON-LD.
+- **Linked data**: every instance IRI `https://w3id.org/ctkg/id/{kind}/{id}` is served at `/id/{kind}/{id}`.
+
+Every query runs in a worker process with a time limit, a row limit and a memory cap."""
+
+TAGS = [
+    {"name": "sparql", "description": "The SPARQL 1.1 Protocol endpoint, read-only and bounded."},
+    {"name": "products", "description": "Medicinal products, their applications and decision timeline."},
+    {"name": "authorities", "description": "Regulatory authorities, their jurisdiction and PIC/S membership."},
+    {"name": "companies", "description": "Sponsors and applicants."},
+    {"name": "applications", "description": "Regulatory applications and their decisions."},
+    {"name": "inspections", "description": "GMP inspections."},
+    {"name": "sources", "description": "The sources the graph is built from, one named graph each."},
+    {"name": "search", "description": "Find resources by label or alias."},
+    {"name": "linked data", "description": "The graph's instance IRIs, served as Turtle, JSON-LD or HTML."},
+    {"name": "status", "description": "What the graph holds, and whether the service is up."},
+]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    pool = WorkerPool(settings)
+    lookups = Lookups(pool)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="CTKG API", version=__version__, description=DESCRIPTION, openapi_tags=TAGS,
+                  lifespan=lifespan)
+    app.state.pool = pool  # for tests and operators: the live workers' pids are `app.state.pool.pids`
+    app.include_router(sparql.router(pool, settings))
+    for module in (products, authorities, companies, applications, inspections, sources, search, linked_data):
+        app.include_router(module.router(lookups))
+    app.include_router(status_routes.router(lookups, settings))
+
+    @app.exception_handler(QueryError)
+    async def problem(_: Request, exc: QueryError) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `uvicorn --factory api.app:app_from_environment`: settings from the CTKG_* environment."""
+    return create_app(Settings())

@@ -1,0 +1,106 @@
+"""The errors the API answers with: one type per way a request can fail, each with its HTTP status.
+
+Worker processes raise them too; they cross the pipe as (type name, message) and are raised again in
+the server, so a route can catch `QueryError` whichever process found the problem.
+"""
+
+
+class QueryError(Exception):
+    """A request that cannot be answered; `message` is safe to show to the client."""
+
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class QuerySyntaxError(QueryError):
+    status = 400
+
+
+class QueryTooDeep(QueryError):
+    status = 400
+
+
+class ServiceRefused(QueryError):
+    """SERVICE (or any other way of making the server fetch something)."""
+
+    status = 400
+
+
+class GraphRefused(QueryError):
+    """FROM, FROM NAMED, default-graph-uri or named-graph-uri naming something that is not a graph of the store."""
+
+    status = 400
+
+
+class BadRequest(QueryError):
+    status = 400
+
+
+class UpdateRefused(QueryError):
+    status = 403
+
+
+class NotFound(QueryError):
+    status = 404
+
+
+class NotAcceptable(QueryError):
+    status = 406
+
+
+class QueryTooLarge(QueryError):
+    status = 413
+
+
+class UnsupportedMediaType(QueryError):
+    status = 415
+
+
+class TooManyRows(QueryError):
+    """The answer is larger than the row cap; it is refused, never cut short silently."""
+
+    status = 422
+
+
+class EngineError(QueryError):
+    """The engine failed in a way the query does not explain (e.g. the store cannot be read)."""
+
+    status = 500
+
+
+class Unavailable(QueryError):
+    """Base of the answers that mean "not now": the client may retry later."""
+
+    status = 503
+    retry_after_s = 1
+
+
+class QueryTimeout(Unavailable):
+    pass
+
+
+class WorkersBusy(Unavailable):
+    pass
+
+
+class WorkerDied(Unavailable):
+    pass
+
+
+class StoreUnavailable(Unavailable):
+    retry_after_s = 10
+
+
+ERRORS: dict[str, type[QueryError]] = {cls.__name__: cls for cls in (
+    QuerySyntaxError, QueryTooDeep, ServiceRefused, GraphRefused, BadRequest, UpdateRefused, NotFound,
+    NotAcceptable, QueryTooLarge, UnsupportedMediaType, TooManyRows, EngineError, QueryTimeout, WorkersBusy,
+    WorkerDied, StoreUnavailable,
+)}
+
+
+def rebuild(name: str, message: str) -> QueryError:
+    """The error a worker reported, as the type it raised (EngineError if the name is unknown)."""
+    return ERRORS.get(name, EngineError)(message)

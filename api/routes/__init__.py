@@ -1,0 +1,39 @@
+"""One router per resource, each built by a function that is handed what it serves (no globals)."""
+
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import Path, Query
+
+from kg.facts import SLUG
+
+from ..errors import NotFound
+from ..lookups import entity
+from ..models import Problem
+from ..workers import Page
+
+MAX_PAGE = 1000
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"How many items to return (at most {MAX_PAGE}).")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="How many items to skip.")]
+Id = Annotated[str, Path(description="The resource's id: the last segment of its IRI.", max_length=200)]
+SlugFilter = Annotated[str | None, Query(pattern=SLUG.pattern, max_length=200, description="An id, e.g. `nmpa`.")]
+
+RESPONSES: dict = {
+    404: {"model": Problem, "description": "No resource has that id"},
+    406: {"model": Problem, "description": "The Accept header names no format this resource is available in"},
+    503: {"model": Problem, "description": "The query ran past its time limit, or the graph is not available"},
+}
+LIST_RESPONSES = {k: v for k, v in RESPONSES.items() if k != 404}
+JSON_OR_JSONLD = {"content": {"application/json": {}, "application/ld+json": {}}}
+
+
+def page(limit: int, offset: int, key: str) -> Page:
+    return Page(offset=offset, limit=limit, key=key)
+
+
+def existing(kind: str, slug: str, what: str) -> ox.NamedNode:
+    """The IRI for an id, or NotFound when the id cannot name a resource at all."""
+    if not SLUG.match(slug):
+        raise NotFound(f"No {what} has the id {slug[:100]!r}.")
+    return entity(kind, slug)

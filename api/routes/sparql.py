@@ -1,0 +1,220 @@
+"""/sparql: a read-only SPARQL 1.1 Protocol endpoint.
+
+Queries come by GET `?query=`, by POST of a form, or by POST of `application/sparql-query`, with
+`default-graph-uri` and `named-graph-uri` (graphs of the store only). Before a worker sees a query its
+size and bracket nesting are checked here (`api.screen`); the worker then checks its parse tree and
+runs it against the deadline. Without a query, GET answers the service description. Errors are plain
+text, as SPARQL clients expect.
+"""
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from kg.settings import Settings
+from kg.vocab import ONTOLOGY_IRI, PREFIXES
+
+from ..errors import (
+    BadRequest,
+    NotAcceptable,
+    QueryError,
+    QueryTooLarge,
+    StoreUnavailable,
+    UnsupportedMediaType,
+    UpdateRefused,
+)
+from ..formats import formats, negotiate, offered
+from ..screen import check_size_and_nesting
+from ..workers import QueryJob, WorkerPool
+from .status import current_manifest
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+READ_ONLY = ("This endpoint is read-only: SPARQL Update (the `update` parameter, application/sparql-update) "
+             "is not accepted.")
+
+_QUERY_HELP = ("A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE). Without it, GET answers the service "
+               "description.")
+_FORMAT_HELP = ("Overrides Accept, for browsers: json, xml, csv, tsv (SELECT, ASK); turtle, ntriples, jsonld, "
+                "rdfxml (CONSTRUCT, DESCRIBE).")
+_DESCRIPTION = """Run a read-only SPARQL 1.1 query, following the SPARQL 1.1 Protocol.
+
+The default graph is the union of every source's named graph; `FROM`, `FROM NAMED`, `default-graph-uri` and
+`named-graph-uri` may name graphs of the store (listed in the service description), and nothing else.
+The project's prefixes (ctkg, id, rdf, rdfs, owl, xsd, skos, prov, dcterms, schema) are predeclared.
+
+Refused: updates (403); SERVICE, and FROM naming anything but a graph of the store (400); a query over the
+size limit (413) or nested too deeply (400). Bounded: a query running past the time limit is stopped (503);
+an answer over the row limit is refused (422), never cut short."""
+_RESULTS = {f.media_type: {} for f in formats("solutions", "graph")}
+_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["query"],
+    "properties": {
+        "query": {"type": "string", "description": _QUERY_HELP},
+        "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+        "format": {"type": "string", "description": _FORMAT_HELP},
+    },
+}
+
+
+def _error(exc: QueryError) -> PlainTextResponse:
+    headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
+    return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise QueryTooLarge(f"The request body is {declared} bytes; this endpoint accepts at most {limit}.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise QueryTooLarge(f"The request body is over {limit} bytes, this endpoint's limit.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _text(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(f"The {what} is not UTF-8 text.") from None
+
+
+def service_description(endpoint: str, graphs: list[str], settings: Settings) -> list[ox.Triple]:
+    """The SPARQL 1.1 Service Description of this endpoint, as triples."""
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    try:
+        service: ox.NamedNode | ox.BlankNode = ox.NamedNode(endpoint)
+    except ValueError:  # e.g. a Host header that makes no IRI
+        service = ox.BlankNode()
+    dataset, default_graph, available = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, RDF_TYPE, sd("Service")),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
+        ox.Triple(service, ox.NamedNode(PREFIXES["dcterms"] + "title"), ox.Literal("CTKG SPARQL endpoint")),
+        ox.Triple(service, ox.NamedNode(PREFIXES["rdfs"] + "comment"), ox.Literal(
+            f"Read-only. A query may run {settings.query_timeout_s:g} s and answer {settings.max_rows} rows at most; "
+            "SERVICE is refused. The default graph is the union of the named graphs.")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
+        ox.Triple(service, sd("availableGraphs"), available),
+        ox.Triple(available, RDF_TYPE, sd("GraphCollection")),
+    ]
+    if isinstance(service, ox.NamedNode):
+        triples.append(ox.Triple(service, sd("endpoint"), service))
+    for fmt in formats("solutions", "graph"):
+        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.syntax.iri)))
+    for graph in graphs:
+        named = ox.BlankNode()
+        triples += [ox.Triple(dataset, sd("namedGraph"), named), ox.Triple(available, sd("namedGraph"), named),
+                    ox.Triple(named, RDF_TYPE, sd("NamedGraph")), ox.Triple(named, sd("name"), ox.NamedNode(graph))]
+    return triples
+
+
+def router(pool: WorkerPool, settings: Settings) -> APIRouter:
+    api = APIRouter(tags=["sparql"])
+
+    def describe_service(request: Request, requested: list[str]) -> Response:
+        fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
+        if fmt is None:
+            raise NotAcceptable(f"The service description is available as {offered('graph')}.")
+        endpoint = (settings.base_url.rstrip("/") + "/sparql" if settings.base_url
+                    else str(request.url.replace(query="", fragment="")))
+        try:
+            _, manifest = current_manifest(settings)
+            graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
+        except StoreUnavailable:
+            graphs = []
+        prefixes = {"sd": SD, **{p: ns for p, ns in PREFIXES.items() if p != "id"}}
+        body = ox.serialize(service_description(endpoint, graphs, settings), format=fmt.syntax, prefixes=prefixes)
+        return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+
+    async def answer(request: Request, query: str, default_graphs: list[str], named_graphs: list[str],
+                     requested: list[str]) -> Response:
+        check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
+        accept = request.headers.get("accept")
+        chosen = {kind: fmt.name for kind in ("solutions", "graph")
+                  if (fmt := negotiate(accept, [kind], requested)) is not None}
+        if not chosen:
+            raise NotAcceptable(f"A query's answer is available as {offered('solutions', 'graph')}.")
+        dataset = bool(default_graphs or named_graphs)
+        job = QueryJob(query, chosen, default_graphs=tuple(default_graphs) if dataset else None,
+                       named_graphs=tuple(named_graphs) if dataset else None)
+        result = await pool.run(job)
+        return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+
+    @api.get("/sparql", summary="SPARQL query by GET, or the service description", description=_DESCRIPTION,
+             responses={200: {"content": _RESULTS}, 400: {"description": "Syntax error, SERVICE, unknown graph"},
+                        403: {"description": "An update"}, 406: {"description": "No acceptable format"},
+                        413: {"description": "Query too large"}, 422: {"description": "Too many rows"},
+                        503: {"description": "Time limit reached, or no graph"}})
+    async def sparql_get(
+        request: Request,
+        query: Annotated[str | None, Query(description=_QUERY_HELP)] = None,
+        default_graph_uri: Annotated[list[str], Query(alias="default-graph-uri")] = [],  # noqa: B006
+        named_graph_uri: Annotated[list[str], Query(alias="named-graph-uri")] = [],  # noqa: B006
+        format: Annotated[list[str], Query(description=_FORMAT_HELP)] = [],  # noqa: B006
+    ) -> Response:
+        try:
+            if "update" in request.query_params:
+                raise UpdateRefused(READ_ONLY)
+            queries = request.query_params.getlist("query")
+            if len(queries) > 1:
+                raise BadRequest("Give one query parameter, not several.")
+            if query is None:
+                return describe_service(request, format)
+            return await answer(request, query, default_graph_uri, named_graph_uri, format)
+        except QueryError as exc:
+            return _error(exc)
+
+    @api.post("/sparql", summary="SPARQL query by POST", description=_DESCRIPTION,
+              responses={200: {"content": _RESULTS}, 415: {"description": "Not a form nor application/sparql-query"}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+                  "application/sparql-query": {"schema": {"type": "string"}}}}})
+    async def sparql_post(request: Request) -> Response:
+        try:
+            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type == "application/sparql-update":
+                raise UpdateRefused(READ_ONLY)
+            if media_type not in ("application/x-www-form-urlencoded", "application/sparql-query"):
+                raise UnsupportedMediaType("POST a form (application/x-www-form-urlencoded) or the query itself "
+                                           "(application/sparql-query).")
+            body = await _body(request, settings.max_body_bytes)
+            url = request.query_params
+            if media_type == "application/sparql-query":
+                return await answer(request, _text(body, "query"), url.getlist("default-graph-uri"),
+                                    url.getlist("named-graph-uri"), url.getlist("format"))
+            try:
+                fields = parse_qsl(_text(body, "form"), keep_blank_values=True, strict_parsing=False,
+                                   max_num_fields=100)
+            except ValueError:
+                raise BadRequest("The form has too many fields.") from None
+            names = [name for name, _ in fields]
+            if "update" in names:
+                raise UpdateRefused(READ_ONLY)
+            queries = [value for name, value in fields if name == "query"]
+            if len(queries) != 1:
+                raise BadRequest("Give exactly one query field.")
+            return await answer(request, queries[0],
+                                [v for n, v in fields if n == "default-graph-uri"] or url.getlist("default-graph-uri"),
+                                [v for n, v in fields if n == "named-graph-uri"] or url.getlist("named-graph-uri"),
+                                [v for n, v in fields if n == "format"] or url.getlist("format"))
+        except QueryError as exc:
+            return _error(exc)
+
+    return api

@@ -1,0 +1,182 @@
+"""What a client's SPARQL must pass before an engine sees it.
+
+Two stages, because a bad query can crash a parser:
+- `check_size_and_nesting` runs in the server: the text's size and how deeply its brackets nest, with
+  no parser at all (pyoxigraph 0.5.13 dies of a segmentation fault at about 5,000 nested braces and
+  rdflib's parser recurses once per level; see MEASUREMENTS.md);
+- `inspect` runs in the worker process that will run the query: it parses the query with rdflib and
+  looks at the parse tree, not at keywords, for what the endpoint refuses (updates, SERVICE) and for
+  the graphs a FROM or FROM NAMED names. Parsing there means a parser that misbehaves takes down a
+  worker, which the server replaces, never the server.
+
+rdflib decodes `\\uXXXX` escapes anywhere in a query (as SPARQL 1.1 says) and pyoxigraph only inside
+strings and IRIs, so the two engines can read one text differently. The checks therefore look at both
+readings: the nesting is measured on the raw and the decoded text, and SERVICE is looked for in the
+parse tree (rdflib's reading) and, as a second guard, among the raw text's keywords (pyoxigraph's).
+"""
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
+
+Form = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# What can hide a bracket or a keyword: comments, strings (long ones first) and IRIs.
+_TOKENS = re.compile(r"""
+    (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<open>[{(\[])
+  | (?P<close>[})\]])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<other>[?$][A-Za-z0-9_]+|[^\s])
+""", re.VERBOSE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What the screen learnt from a query's parse tree."""
+
+    form: Form
+    default_graphs: tuple[str, ...] = ()  # FROM <g>
+    named_graphs: tuple[str, ...] = ()  # FROM NAMED <g>
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.default_graphs or self.named_graphs)
+
+
+def decode_escapes(text: str) -> str:
+    r"""The text as rdflib's parser reads it, with `\uXXXX` and `\UXXXXXXXX` decoded."""
+
+    def char(match: re.Match) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    return _ESCAPE.sub(char, text)
+
+
+def nesting_depth(text: str) -> int:
+    """How deeply `{ ( [` nest outside comments and strings.
+
+    Brackets inside what reads as an IRI count too: `?a<((1))>?b` is an IRI to a lexer but a comparison
+    to a parser, so an IRI must not be a place to hide brackets. Over-counting only refuses a query.
+    """
+    depth = deepest = 0
+    for match in _TOKENS.finditer(text):
+        kind = match.lastgroup
+        if kind == "iri":
+            for char in match.group():
+                depth += 1 if char in "([" else -1 if char in ")]" else 0
+                deepest = max(deepest, depth)
+                depth = max(0, depth)
+        elif kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == "close":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def check_size_and_nesting(text: str, max_bytes: int, max_depth: int) -> None:
+    """Raise QueryTooLarge or QueryTooDeep; cheap, and safe to run on any text."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise QueryTooLarge(f"The query is {size} bytes; this endpoint accepts at most {max_bytes}.")
+    depth = max(nesting_depth(text), nesting_depth(decode_escapes(text)))
+    if depth > max_depth:
+        raise QueryTooDeep(f"The query nests brackets {depth} deep; this endpoint accepts at most {max_depth}.")
+
+
+def has_service_keyword(text: str) -> bool:
+    """Whether SERVICE appears as a keyword: not in a string, IRI or comment, nor part of a variable,
+    a prefixed name or a language tag. A false alarm only refuses a query."""
+    for match in _TOKENS.finditer(text):
+        if match.lastgroup == "word" and match.group().upper() == "SERVICE":
+            before = text[match.start() - 1] if match.start() else " "
+            after = text[match.end()] if match.end() < len(text) else " "
+            if before not in ":@" and after != ":":
+                return True
+    return False
+
+
+def _walk(node) -> Iterator[object]:
+    """Every node of an rdflib parse tree, without recursion (a tree can be deep)."""
+    from pyparsing import ParseResults
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, dict):  # CompValue is an OrderedDict
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | ParseResults):  # ParseResults is not a list subclass
+            stack.extend(item)
+
+
+def _syntax_message(exc, text: str) -> str:
+    line_no = getattr(exc, "lineno", None)
+    col = getattr(exc, "col", None)
+    if not line_no or not col:
+        return f"SPARQL syntax error: {exc}"
+    lines = text.splitlines() or [""]
+    line = lines[line_no - 1] if line_no <= len(lines) else ""
+    return (f"SPARQL syntax error at line {line_no}, column {col}: {getattr(exc, 'msg', exc)}\n"
+            f"{line}\n{' ' * (col - 1)}^")
+
+
+def _is_update(text: str) -> bool:
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except (ParseException, RecursionError):
+        return False
+    return True
+
+
+def inspect(text: str, prefixes: dict[str, str]) -> QueryShape:
+    """Parse a client's query and refuse what the endpoint does not run; for the worker process.
+
+    Raises UpdateRefused, ServiceRefused, QuerySyntaxError or QueryTooDeep. `prefixes` are those the
+    engine predeclares, used to read a FROM written with a prefixed name.
+    """
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.algebra import translatePrologue
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if has_service_keyword(text):
+        raise ServiceRefused(_NO_SERVICE)
+    try:
+        prologue, query = parseQuery(text)
+    except RecursionError:
+        raise QueryTooDeep("The query nests too deeply to be checked.") from None
+    except ParseException as exc:
+        if _is_update(text):
+            raise UpdateRefused(_READ_ONLY) from None
+        raise QuerySyntaxError(_syntax_message(exc, decode_escapes(text))) from None
+    if any(isinstance(node, CompValue) and node.name == "ServiceGraphPattern" for node in _walk((prologue, query))):
+        raise ServiceRefused(_NO_SERVICE)
+    form: Form = query.name.removesuffix("Query").upper()  # SelectQuery -> SELECT
+    resolved = translatePrologue(prologue, None, initNs=prefixes)
+    default, named = [], []
+    # CompValue.get(key) answers the key itself when it is missing, so test membership first.
+    for clause in query["datasetClause"] if "datasetClause" in query else []:
+        if "default" in clause:
+            default.append(str(resolved.absolutize(clause["default"])))
+        else:
+            named.append(str(resolved.absolutize(clause["named"])))
+    return QueryShape(form, tuple(default), tuple(named))
+
+
+_READ_ONLY = ("This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, "
+              "ADD) is not accepted.")
+_NO_SERVICE = ("SERVICE (federated query) is not allowed: this endpoint never sends requests to other servers. "
+               "Query the other endpoint yourself and combine the answers.")

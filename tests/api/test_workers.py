@@ -1,0 +1,89 @@
+"""The worker side of query execution: paging, the row cap, and a rebuild picked up without a restart."""
+
+import json
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.errors import NotAcceptable, StoreUnavailable, TooManyRows
+from api.lookups import query_names, sparql
+from api.workers import Engine, Page, QueryJob
+from kg.build import build
+from kg.vocab import PREFIXES
+
+from .conftest import HERE
+
+APPLICATIONS = "SELECT ?a WHERE { ?a a ctkg:RegulatoryApplication } ORDER BY ?a"
+
+
+def values(answer) -> list[str]:
+    results = json.loads(answer.body)
+    return [b[results["head"]["vars"][0]]["value"] for b in results["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def engine(settings):
+    return Engine(settings.store_dir, max_rows=4, prefixes=PREFIXES)
+
+
+def test_a_page_and_the_total(engine):
+    everything = values(Engine(engine.store_dir, 100, PREFIXES).answer(QueryJob(APPLICATIONS, {"solutions": "json"})))
+    assert len(everything) == 5
+    page = engine.answer(QueryJob(APPLICATIONS, {"solutions": "json"}, page=Page(offset=1, limit=2, key="a")))
+    assert values(page) == everything[1:3] and page.total == 5
+
+
+def test_a_page_counts_items_not_rows(engine):
+    # two rows per application (one per type it has): a page of 2 items is 4 rows
+    query = "SELECT ?a ?t WHERE { ?a a ctkg:RegulatoryApplication ; a ?t } ORDER BY ?a ?t"
+    page = engine.answer(QueryJob(query, {"solutions": "json"}, page=Page(offset=0, limit=2, key="a")))
+    assert page.total == 5 and len(set(values(page))) == 2
+
+
+def test_the_row_cap_refuses(engine):
+    with pytest.raises(TooManyRows):
+        engine.answer(QueryJob(APPLICATIONS, {"solutions": "json"}))
+
+
+def test_the_form_is_checked_before_the_query_runs(engine):
+    with pytest.raises(NotAcceptable):
+        engine.answer(QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", {"solutions": "json"}))
+
+
+def test_no_graph_is_unavailable(tmp_path):
+    with pytest.raises(StoreUnavailable):
+        Engine(tmp_path, 10, PREFIXES).answer(QueryJob("ASK {}", {"solutions": "json"}))
+
+
+def test_every_api_query_parses(engine):
+    from api.screen import inspect
+
+    assert len(query_names()) >= 10
+    for name in query_names():
+        inspect(sparql(name), PREFIXES)
+
+
+def test_a_rebuild_is_served_without_a_restart(settings, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(settings.data_dir, data)
+    local = settings.model_copy(update={"data_dir": data, "store_dir": tmp_path / "store", "query_workers": 1})
+    build(local)
+    with TestClient(create_app(local)) as client:
+        assert client.get("/companies/markup-corp").status_code == 404
+        shutil.copy(HERE / "data" / "markup-in-labels.yaml", data)
+        build(local)
+        assert client.get("/companies/markup-corp").status_code == 200
+
+
+def test_without_a_graph_every_query_says_503(settings, tmp_path):
+    empty = settings.model_copy(update={"store_dir": tmp_path / "nothing-built", "query_workers": 1})
+    with TestClient(create_app(empty)) as client:
+        health = client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        for path in ("/products", "/stats", "/sparql?query=ASK%20%7B%7D"):
+            response = client.get(path)
+            assert response.status_code == 503 and "run `ctkg build`" in response.text
+            assert response.headers["retry-after"]
+        assert client.get("/sparql").status_code == 200  # the service description, with no graphs
