@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
 
 from kg import __version__
 from kg.settings import Settings
 
-from .errors import QueryError
+from .errors import QueryError, headers_for
+from .guards import CancelOnDisconnect, ClientLimit
 from .lookups import Lookups
 from .routes import applications, authorities, companies, inspections, linked_data, products, search, sources, sparql
 from .routes import status as status_routes
@@ -58,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="CTKG API", version=__version__, description=DESCRIPTION, openapi_tags=TAGS,
                   lifespan=lifespan)
     app.state.pool = pool  # for tests and operators: the live workers' pids are `app.state.pool.pids`
+    app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)  # the outermost: refuses first
     app.include_router(sparql.router(pool, settings))
     for module in (products, authorities, companies, applications, inspections, sources, search, linked_data):
         app.include_router(module.router(lookups))
@@ -65,8 +71,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(QueryError)
     async def problem(_: Request, exc: QueryError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
-        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+        return JSONResponse({"detail": exc.message}, status_code=exc.status,
+                            headers=headers_for(exc, settings.max_rows))
+
+    @app.exception_handler(HTTPException)
+    async def http_problem(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:  # Starlette names only the first route's methods; /sparql has two routes
+            allowed = {method for route in app.routes if isinstance(route, Route)
+                       and route.path_regex.match(request.url.path) for method in route.methods or ()}
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(allowed))}
+        return await http_exception_handler(request, exc)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -91,7 +91,12 @@ class WorkerDied(Unavailable):
 
 
 class StoreUnavailable(Unavailable):
+    """No graph to query. The message never names the store's path; the server's log does."""
+
     retry_after_s = 10
+
+    def __init__(self, message: str = "No graph is available yet: run `ctkg build`, then try again."):
+        super().__init__(message)
 
 
 ERRORS: dict[str, type[QueryError]] = {cls.__name__: cls for cls in (
@@ -99,6 +104,18 @@ ERRORS: dict[str, type[QueryError]] = {cls.__name__: cls for cls in (
     NotAcceptable, QueryTooLarge, UnsupportedMediaType, TooManyRows, EngineError, QueryTimeout, WorkersBusy,
     WorkerDied, StoreUnavailable,
 )}
+
+
+ROW_LIMIT_HEADER = "CTKG-Row-Limit"
+
+
+def headers_for(exc: QueryError, max_rows: int) -> dict[str, str]:
+    """The headers that tell a client, whatever the body's format, which limit its request met."""
+    if isinstance(exc, Unavailable):
+        return {"Retry-After": str(exc.retry_after_s)}
+    if isinstance(exc, TooManyRows):
+        return {ROW_LIMIT_HEADER: str(max_rows)}
+    return {}
 
 
 def rebuild(name: str, message: str) -> QueryError:

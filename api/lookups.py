@@ -25,6 +25,7 @@ class Rows:
     rows: list[Row]
     total: int | None  # the number of items in the whole answer, when a page was asked for
     terms: list[dict[str, dict]]  # the same rows as SPARQL JSON terms ({"type": "uri", "value": ...})
+    build: str | None = None  # the directory of the build that answered
 
 
 @cache
@@ -75,7 +76,7 @@ class Lookups:
         answer = await self.pool.run(job)
         terms = json.loads(answer.body)["results"]["bindings"]
         rows = [{name: term["value"] for name, term in binding.items()} for binding in terms]
-        return Rows(rows, answer.total, terms)
+        return Rows(rows, answer.total, terms, answer.build)
 
     async def graph(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], fmt: str) -> tuple[bytes, int]:
         """Run a CONSTRUCT of `api/queries`; returns the serialized triples and how many there are."""

@@ -9,9 +9,10 @@ answer) or an error (a type name and a message, raised again here as `api.errors
 
 The server awaits each answer against the query's deadline (`settings.query_timeout_s`, counted from
 the request, queueing included). At the deadline it SIGKILLs the worker, answers 503 at once, and
-starts a replacement in the background; a request cancelled while its query runs (e.g. by shutdown)
-kills the worker the same way, since its answer would otherwise reach the next job. Meanwhile the
-event loop and the other workers keep serving.
+starts a replacement in the background; a request cancelled while its query runs (its client went
+away, see `api.guards`, or the server shuts down) kills the worker the same way, since its answer would
+otherwise reach the next job. Meanwhile the event loop and the other workers keep serving. A worker
+also dies with the server, however the server dies.
 """
 
 import asyncio
@@ -24,7 +25,7 @@ import signal
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -90,6 +91,7 @@ class QueryAnswer:
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE ("graph" for the two last when not screened)
     count: int  # rows, or triples, in the body
     total: int | None = None  # with a Page: the number of items in the whole answer
+    build: str | None = None  # the directory of the build that answered (one build per answer, never a mix)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -117,7 +119,8 @@ class Engine:
                 self._store, self._build = None, None
                 self._store, self._build = open_read_only(self.store_dir)
         except StoreError as exc:
-            raise StoreUnavailable(f"The graph is not available: {exc}") from None
+            log.warning("the graph is not available: %s", exc)  # with its path: for the operator, not the client
+            raise StoreUnavailable() from None
         return self._store
 
     def answer(self, job: QueryJob) -> QueryAnswer:
@@ -142,7 +145,8 @@ class Engine:
             options["substitutions"] = {ox.Variable(k): v for k, v in job.bindings.items()}
         try:
             result = store.query(job.sparql, **options)
-            return self._serialize(result, job, shape.form if shape else None)
+            answer = self._serialize(result, job, shape.form if shape else None)
+            return replace(answer, build=str(self._build))
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
         except (ValueError, RuntimeError) as exc:  # e.g. a binding for a variable the query does not select
@@ -256,10 +260,23 @@ def _limit_resources(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a worker killed by its cap leaves no core file
 
 
+def _die_with_the_server() -> None:
+    """Have the kernel SIGKILL this worker when the server dies, however it dies (Linux): a worker whose
+    server was killed mid-query would otherwise run that query on, with nobody to stop it."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # the server died before prctl took effect
+        os._exit(1)
+
+
 def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int) -> None:
     """The worker process: answer jobs until the server closes the pipe or sends None."""
     import sys
 
+    _die_with_the_server()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
     sys.setrecursionlimit(RECURSION_LIMIT)
     _limit_resources(memory_mb)
@@ -284,7 +301,8 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int)
         except QueryError as exc:
             reply = ("error", type(exc).__name__, exc.message)
         except MemoryError:
-            reply = ("error", "TooManyRows", f"The query needs more memory than a worker may use ({memory_mb} MB).")
+            reply = ("error", "WorkerDied", f"The query needed more memory than a worker may use ({memory_mb} MB) "
+                                            "and was stopped. Narrow the query.")
         except RecursionError:
             reply = ("error", "QueryTooDeep", "The query nests too deeply to be run.")
         except Exception as exc:  # noqa: BLE001 - the server must get an answer, whatever the engine raised

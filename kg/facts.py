@@ -258,7 +258,16 @@ SOURCE_FIELDS: dict[str, tuple[URIRef, Convert]] = {
 
 
 class _StringLoader(yaml.SafeLoader):
-    """Every scalar stays a string: dates, numbers and yes/no are read by the converters, not by YAML."""
+    """Every scalar stays a string: dates, numbers and yes/no are read by the converters, not by YAML.
+
+    Aliases (`*name`) are refused: facts never need them, and a few hundred bytes of nested aliases
+    (a "billion laughs") expand into billions of values once anything walks or prints them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in facts files",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 _StringLoader.yaml_implicit_resolvers = {}
@@ -294,6 +303,8 @@ def read_yaml(path: Path) -> dict:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FactsError(path, "", f"invalid YAML{at}: {problem}; fix the YAML syntax there") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise FactsError(path, "", "the YAML nests too deeply; facts need only a few levels") from None
     if not isinstance(doc, dict):
         raise FactsError(path, "", "expected a mapping with a 'source' section and fact sections")
     return doc

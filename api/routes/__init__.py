@@ -19,10 +19,13 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="How many item
 Id = Annotated[str, Path(description="The resource's id: the last segment of its IRI.", max_length=200)]
 SlugFilter = Annotated[str | None, Query(pattern=SLUG.pattern, max_length=200, description="An id, e.g. `nmpa`.")]
 
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 RESPONSES: dict = {
     404: {"model": Problem, "description": "No resource has that id"},
     406: {"model": Problem, "description": "The Accept header names no format this resource is available in"},
-    503: {"model": Problem, "description": "The query ran past its time limit, or the graph is not available"},
+    429: {"model": Problem, "description": "Too many requests in progress from this client", "headers": RETRY_AFTER},
+    503: {"model": Problem, "description": "The query ran past its time limit, or the graph is not available",
+          "headers": RETRY_AFTER},
 }
 LIST_RESPONSES = {k: v for k, v in RESPONSES.items() if k != 404}
 JSON_OR_JSONLD = {"content": {"application/json": {}, "application/ld+json": {}}}

@@ -18,7 +18,7 @@ from ..errors import NotAcceptable, NotFound
 from ..formats import formats, negotiate, offered
 from ..lookups import Lookups, entity
 from ..models import split_iri
-from . import Id
+from . import RESPONSES, Id
 
 # The page runs no script and loads nothing from elsewhere.
 PAGE_HEADERS = {"Vary": "Accept", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
@@ -62,8 +62,7 @@ def router(lookups: Lookups) -> APIRouter:
     @api.get("/id/{kind}/{id}", name="linked_data", summary="A resource of the graph, by its IRI",
              description="Turtle by default; JSON-LD, N-Triples or RDF/XML by Accept; an HTML page for a browser. "
                          "`?format=` (turtle, jsonld, ntriples, rdfxml, html) overrides Accept.",
-             responses={200: {"content": {f.media_type: {} for f in formats("graph", "page")}},
-                        404: {"description": "No such resource"}, 406: {"description": "No acceptable format"}})
+             responses={200: {"content": {f.media_type: {} for f in formats("graph", "page")}}, **RESPONSES})
     async def describe(request: Request, kind: str, id: Id) -> Response:
         if kind not in KIND_SEGMENTS or not SLUG.match(id):
             raise NotFound(f"{ID}{kind[:50]}/{id[:100]} is not a resource of this graph.")

@@ -7,6 +7,7 @@ runs it against the deadline. Without a query, GET answers the service descripti
 text, as SPARQL clients expect.
 """
 
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -18,6 +19,7 @@ from kg.settings import Settings
 from kg.vocab import ONTOLOGY_IRI, PREFIXES
 
 from ..errors import (
+    ROW_LIMIT_HEADER,
     BadRequest,
     NotAcceptable,
     QueryError,
@@ -25,6 +27,7 @@ from ..errors import (
     StoreUnavailable,
     UnsupportedMediaType,
     UpdateRefused,
+    headers_for,
 )
 from ..formats import formats, negotiate, offered
 from ..screen import check_size_and_nesting
@@ -33,6 +36,7 @@ from .status import current_manifest
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+BUILD_HEADER = "CTKG-Build"  # which build answered: the same name as /health's `build`
 READ_ONLY = ("This endpoint is read-only: SPARQL Update (the `update` parameter, application/sparql-update) "
              "is not accepted.")
 
@@ -50,6 +54,30 @@ Refused: updates (403); SERVICE, and FROM naming anything but a graph of the sto
 size limit (413) or nested too deeply (400). Bounded: a query running past the time limit is stopped (503);
 an answer over the row limit is refused (422), never cut short."""
 _RESULTS = {f.media_type: {} for f in formats("solutions", "graph")}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
+
+
+def _text_error(description: str, headers: dict | None = None) -> dict:
+    """An error answer as the OpenAPI description shows it: plain text, as SPARQL clients expect."""
+    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}},
+            **({"headers": headers} if headers else {})}
+
+
+_ERRORS = {
+    400: _text_error("A syntax error, SERVICE, a graph that is not in the store, or brackets nested too deeply"),
+    403: _text_error("An update"),
+    406: _text_error("No acceptable format for this answer"),
+    413: _text_error("The query, or the request body, is over its size limit"),
+    422: _text_error("More rows (or triples) than the row limit", {ROW_LIMIT_HEADER: {
+        "description": "The row limit", "schema": {"type": "integer"}}}),
+    429: _text_error("Too many requests in progress from this client", _RETRY_AFTER),
+    503: _text_error("The time limit was reached, no worker was free in time, or no graph is built", _RETRY_AFTER),
+}
+_EXAMPLES = {
+    "authorities": {"summary": "Regulatory authorities and their labels", "value":
+                    "SELECT ?authority ?label WHERE { ?authority a ctkg:RegulatoryAuthority ; rdfs:label ?label }"},
+    "ask": {"summary": "Is the FDA an authority?", "value": "ASK { id:authority\\/fda a ctkg:RegulatoryAuthority }"},
+}
 _FORM_SCHEMA = {
     "type": "object",
     "required": ["query"],
@@ -60,11 +88,6 @@ _FORM_SCHEMA = {
         "format": {"type": "string", "description": _FORMAT_HELP},
     },
 }
-
-
-def _error(exc: QueryError) -> PlainTextResponse:
-    headers = {"Retry-After": str(exc.retry_after_s)} if hasattr(exc, "retry_after_s") else None
-    return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers)
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -128,6 +151,10 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
 def router(pool: WorkerPool, settings: Settings) -> APIRouter:
     api = APIRouter(tags=["sparql"])
 
+    def error_answer(exc: QueryError) -> PlainTextResponse:
+        return PlainTextResponse(exc.message + "\n", status_code=exc.status,
+                                 headers=headers_for(exc, settings.max_rows))
+
     def describe_service(request: Request, requested: list[str]) -> Response:
         fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
         if fmt is None:
@@ -155,16 +182,14 @@ def router(pool: WorkerPool, settings: Settings) -> APIRouter:
         job = QueryJob(query, chosen, default_graphs=tuple(default_graphs) if dataset else None,
                        named_graphs=tuple(named_graphs) if dataset else None)
         result = await pool.run(job)
-        return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+        headers = {"Vary": "Accept", **({BUILD_HEADER: Path(result.build).name} if result.build else {})}
+        return Response(result.body, media_type=result.media_type, headers=headers)
 
     @api.get("/sparql", summary="SPARQL query by GET, or the service description", description=_DESCRIPTION,
-             responses={200: {"content": _RESULTS}, 400: {"description": "Syntax error, SERVICE, unknown graph"},
-                        403: {"description": "An update"}, 406: {"description": "No acceptable format"},
-                        413: {"description": "Query too large"}, 422: {"description": "Too many rows"},
-                        503: {"description": "Time limit reached, or no graph"}})
+             responses={200: {"content": _RESULTS}, **_ERRORS})
     async def sparql_get(
         request: Request,
-        query: Annotated[str | None, Query(description=_QUERY_HELP)] = None,
+        query: Annotated[str | None, Query(description=_QUERY_HELP, openapi_examples=_EXAMPLES)] = None,
         default_graph_uri: Annotated[list[str], Query(alias="default-graph-uri")] = [],  # noqa: B006
         named_graph_uri: Annotated[list[str], Query(alias="named-graph-uri")] = [],  # noqa: B006
         format: Annotated[list[str], Query(description=_FORMAT_HELP)] = [],  # noqa: B006
@@ -179,10 +204,11 @@ def router(pool: WorkerPool, settings: Settings) -> APIRouter:
                 return describe_service(request, format)
             return await answer(request, query, default_graph_uri, named_graph_uri, format)
         except QueryError as exc:
-            return _error(exc)
+            return error_answer(exc)
 
     @api.post("/sparql", summary="SPARQL query by POST", description=_DESCRIPTION,
-              responses={200: {"content": _RESULTS}, 415: {"description": "Not a form nor application/sparql-query"}},
+              responses={200: {"content": _RESULTS}, **_ERRORS,
+                         415: _text_error("Neither a form nor application/sparql-query")},
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
                   "application/sparql-query": {"schema": {"type": "string"}}}}})
@@ -215,6 +241,6 @@ def router(pool: WorkerPool, settings: Settings) -> APIRouter:
                                 [v for n, v in fields if n == "named-graph-uri"] or url.getlist("named-graph-uri"),
                                 [v for n, v in fields if n == "format"] or url.getlist("format"))
         except QueryError as exc:
-            return _error(exc)
+            return error_answer(exc)
 
     return api

@@ -1,19 +1,23 @@
 """/stats (what the graph holds) and /health (whether the service can answer)."""
 
 import json
+import logging
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from kg.errors import StoreError
 from kg.settings import Settings
-from kg.store import StoreLayout
+from kg.store import MANIFEST, StoreLayout
 
 from ..errors import StoreUnavailable
 from ..jsonld import document
 from ..lookups import Lookups
 from ..models import ClassCount, HealthPublic, StatsPublic
 from . import JSON_OR_JSONLD, LIST_RESPONSES
+
+log = logging.getLogger("ctkg.api")
 
 
 def current_manifest(settings: Settings) -> tuple[str, dict]:
@@ -22,7 +26,17 @@ def current_manifest(settings: Settings) -> tuple[str, dict]:
     try:
         return layout.current_build().name, layout.manifest()
     except (StoreError, OSError, ValueError) as exc:
-        raise StoreUnavailable(f"The graph is not available: {exc}") from None
+        log.debug("the graph is not available: %s", exc)  # with its path: for the operator, not the client
+        raise StoreUnavailable() from None
+
+
+def build_manifest(build: Path) -> dict:
+    """The manifest of one build; StoreUnavailable when it cannot be read (e.g. pruned meanwhile)."""
+    try:
+        return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.debug("the manifest of %s cannot be read: %s", build, exc)
+        raise StoreUnavailable() from None
 
 
 def router(lookups: Lookups, settings: Settings) -> APIRouter:
@@ -32,8 +46,10 @@ def router(lookups: Lookups, settings: Settings) -> APIRouter:
              summary="What the graph holds: triples, sources, resources per class",
              responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
     async def stats(request: Request) -> Response:
-        _, manifest = current_manifest(settings)
-        rows = (await lookups.rows("entities-per-class")).rows
+        found = await lookups.rows("entities-per-class")
+        # The counts and the manifest come from the same build, even when a new one was published meanwhile.
+        manifest = build_manifest(Path(found.build)) if found.build else current_manifest(settings)[1]
+        rows = found.rows
         classes = [ClassCount(iri=r["class"], label=r.get("label"), entities=int(r["entities"])) for r in rows]
         return document(request, StatsPublic(triples=manifest["triples"], quads=manifest["quads"],
                                              sources=len(manifest["sources"]), built_at=manifest["built_at"],

@@ -1,6 +1,7 @@
 """Fixtures for the API tests: a graph built from the real data once per session, the application
 in-process (FastAPI's test client), and the real server (`ctkg serve`) on 127.0.0.1."""
 
+import math
 import os
 import shutil
 import signal
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -94,36 +97,119 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(real_settings, tmp_path_factory):
-    """`ctkg serve` as a real process on 127.0.0.1, serving all of data/; yields (base URL, process)."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "CTKG_STORE_DIR": str(real_settings.store_dir), "CTKG_QUERY_TIMEOUT_S": str(TIMEOUT_S),
-           "PYTHONPATH": str(ROOT)}
-    with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port",
-                                    str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state first), or None if there is no such pid."""
     try:
-        deadline = time.monotonic() + 30
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def is_dead(pid: int) -> bool:
+    """Gone, or a zombie waiting to be reaped: either way it runs nothing."""
+    fields = _stat(pid)
+    return fields is None or fields[0] in ("Z", "X")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def resident_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class ServerProcess:
+    """`ctkg serve` as a real process on 127.0.0.1: `base` is its URL; settings come as CTKG_* variables."""
+
+    def __init__(self, store_dir: Path, log: Path, **settings):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.workers_wanted = int(settings.get("query_workers", 2))
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "CTKG_STORE_DIR": str(store_dir),
+               "CTKG_QUERY_TIMEOUT_S": str(TIMEOUT_S),
+               **{f"CTKG_{name.upper()}": str(value) for name, value in settings.items()}}
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+
+    def workers(self) -> list[int]:
+        """The query workers' pids (the server's other child is multiprocessing's resource tracker)."""
+        found = []
+        for pid in children(self.pid):
+            try:
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes() and not is_dead(pid):
+                    found.append(pid)
+            except OSError:
+                pass
+        return found
+
+    def wait_ready(self, timeout: float = 30) -> dict:
+        """Wait until every worker is up and idle; returns the health report."""
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
+                health = httpx.get(f"{self.base}/health", timeout=1).json()
+                if health["workers_idle"] >= self.workers_wanted:
+                    return health
+            except (httpx.TransportError, ValueError, KeyError):
                 pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-        yield base, process
-    finally:
-        process.send_signal(signal.SIGTERM)
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server is not ready:\n{self.log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
         try:
-            process.wait(10)
+            self.process.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+            self.process.kill()
+            self.process.wait(5)
+
+
+@contextmanager
+def running_server(store_dir: Path, log: Path, **settings) -> Iterator[ServerProcess]:
+    server = ServerProcess(store_dir, log, **settings)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_server(real_settings, tmp_path_factory) -> Iterator[ServerProcess]:
+    """`ctkg serve` as a real process on 127.0.0.1, serving all of data/ with a 2 s time limit. Tests that
+    stop its workers wait for them to be back (`wait_ready`) before they end."""
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with running_server(real_settings.store_dir, log) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def server(real_server) -> tuple[str, subprocess.Popen]:
+    """The real server as (base URL, process)."""
+    return real_server.base, real_server.process
 
 
 class Listener:
@@ -167,3 +253,21 @@ def listener():
     outside.connections = 0
     yield outside
     outside.close()
+
+
+# What an error body must never show: a stack trace, the server's files, or a file's contents.
+LEAKS = ("Traceback", 'File "', "site-packages", str(ROOT), "pytest-of-", "root:x:0:0")
+
+
+def assert_no_leak(response: httpx.Response, *secrets: str, echoed: str = "") -> None:
+    """The body names no file of the server and shows no trace; nor any of `secrets`. `echoed` is the
+    client's own input, which a message may quote back (a graph IRI, an id)."""
+    text = response.text.replace(echoed, "") if echoed else response.text
+    for leak in (*LEAKS, *secrets):
+        assert leak not in text, f"{response.status_code} body shows {leak!r}: {response.text[:500]}"
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of a non-empty list."""
+    ranked = sorted(samples)
+    return ranked[min(len(ranked) - 1, max(0, math.ceil(p / 100 * len(ranked)) - 1))]
