@@ -40,15 +40,19 @@ def _fail(exc: Exception, code: int = 2) -> None:
 def build(
     data: Annotated[Optional[Path], typer.Option(help="Facts directory (default: data).")] = None,
     store: StoreOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Read and check every file and load a fresh store, even "
+                                       "when only some files changed since the last build.")] = False,
 ) -> None:
-    """Read ontology/ and data/, validate against shapes/, and publish the graph to the store."""
+    """Read ontology/ and data/, validate against shapes/, and publish the graph to the store.
+
+    After a first build, only the facts files that changed are read, checked and reloaded."""
     from .build import build as run_build
     from .errors import BuildError
 
     settings = _settings(data_dir=data, store_dir=store)
     try:
         with err.status("building the graph…"):
-            report = run_build(settings, _progress)
+            report = run_build(settings, _progress, full=full)
     except (FactsError, BuildError) as exc:
         err.print("[bold red]build failed; the previous graph is unchanged.[/bold red]")
         _fail(exc, 1)
@@ -57,6 +61,8 @@ def build(
     secs = ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items())
     out.print(f"Built {report.triples} triples ({report.quads} quads) from {report.sources} source(s) "
               f"into {report.build_dir} ({secs}).", highlight=False)
+    err.print(f"{report.mode} build: {report.compiled} file(s) read and checked, {report.changed} graph(s) "
+              "loaded", highlight=False)
 
 
 @app.command()

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # The store the API serves: `<store_dir>/current` points at the last complete build.
     store_dir: Path = Path("var/store")
+    # Processes that read and check facts files in a large build; 0 means one per core.
+    build_workers: int = Field(0, ge=0, le=64)
 
     # Serving.
     host: str = "127.0.0.1"

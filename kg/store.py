@@ -2,7 +2,9 @@
 
 A build is written into a fresh directory and only then published by replacing the `current` symlink
 in one atomic rename, so a reader sees the previous complete graph or the new one, never a mix, and a
-build that dies half-way leaves `current` untouched.
+build that dies half-way leaves `current` untouched. An incremental build starts from a checkpoint of the
+current build (hard links to its immutable files, so the previous graph is never opened for writing) and
+`cache/` keeps each facts file compiled, by content hash, for the next build.
 """
 
 import json
@@ -17,6 +19,7 @@ import pyoxigraph as ox
 from .errors import StoreError
 
 MANIFEST = "manifest.json"
+INPUTS = "inputs.json"  # what an incremental build needs to know about the build it starts from
 KEEP_BUILDS = 3  # readers may still hold an older build open while a new one is published
 
 
@@ -32,6 +35,10 @@ class StoreLayout:
     def current(self) -> Path:
         return self.root / "current"
 
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
     def new_build_dir(self) -> Path:
         self.builds.mkdir(parents=True, exist_ok=True)
         path = self.builds / f"{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 10**9:09d}-{os.getpid()}"
@@ -44,8 +51,25 @@ class StoreLayout:
             raise StoreError(f"no graph has been built in {self.root}; run `ctkg build` first")
         return self.current.resolve()
 
-    def publish(self, build_dir: Path, manifest: dict) -> None:
+    def checkpoint(self, build_dir: Path, target: Path) -> None:
+        """A copy of the store of `build_dir` at `target`, made of hard links where the file system allows."""
+        source = ox.Store.read_only(str(build_dir / "oxigraph"))
+        try:
+            source.backup(str(target))
+        finally:
+            del source
+
+    def inputs(self, build_dir: Path) -> dict | None:
+        """What `build_dir` was built from (see `kg.build`), or None for a build that did not record it."""
+        try:
+            return json.loads((build_dir / INPUTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def publish(self, build_dir: Path, manifest: dict, inputs: dict | None = None) -> None:
         """Make `build_dir` the current graph, atomically, and prune builds nobody should need."""
+        if inputs is not None:
+            (build_dir / INPUTS).write_text(json.dumps(inputs, sort_keys=True), encoding="utf-8")
         (build_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         link = self.root / f".current-{os.getpid()}"
         if link.is_symlink() or link.exists():
@@ -65,6 +89,12 @@ class StoreLayout:
         for partial in self.builds.iterdir():
             if not (partial / MANIFEST).exists() and partial.name < newest:
                 shutil.rmtree(partial, ignore_errors=True)
+
+    def kept_inputs(self) -> list[dict]:
+        """The inputs of every complete build still on disk (their cache entries must be kept)."""
+        if not self.builds.exists():
+            return []
+        return [i for p in sorted(self.builds.iterdir()) if (p / MANIFEST).exists() and (i := self.inputs(p))]
 
     def discard(self, build_dir: Path) -> None:
         shutil.rmtree(build_dir, ignore_errors=True)

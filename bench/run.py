@@ -1,0 +1,614 @@
+"""The CTKG benchmark: build a synthetic graph of about N triples and time the build and the competency
+questions on every engine, side by side.
+
+    python bench/run.py --triples 100000 --json bench/results/100k.json
+
+Steps, each bounded in time and count, and every server on 127.0.0.1 only:
+1. generate the facts files (bench/generate.py) unless they are there already;
+2. a full build in a child process (parse / validate / load, peak memory of the process tree), then one
+   facts file changed and an incremental build, then the file restored and built again;
+3. each competency question (kg/queries/*.rq) on the built store in process, on rdflib in memory, on
+   Oxigraph server (`oxigraph serve-read-only`) and through the CTKG API (`ctkg serve`) when it runs;
+   each engine in its own process, killed when one query passes the cap (the result is then null);
+4. REST lookups and a point lookup under 8 clients, through the API and on Oxigraph server.
+The table goes to stdout, everything to the JSON file.
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+# Bindings of the questions that take one: the same value on every engine, as a VALUES block at the top of
+# the WHERE clause (see `bound_text`). Questions not listed run unbound.
+BINDINGS = {
+    "decisions-by-product": {"product": "<https://w3id.org/ctkg/id/product/synthetic-product-000000-1>"},
+    "source-contributions": {"source": "<https://w3id.org/ctkg/id/source/synthetic-article-000000>"},
+    "authority-decisions": {"authority": "<https://w3id.org/ctkg/id/authority/synthetic-authority-0000>"},
+    "approvals-by-target": {"antigen": "<https://w3id.org/ctkg/id/antigen/synthetic-antigen-0000>"},
+    "approvals-as-of": {"asOf": '"2024-06-30"^^<http://www.w3.org/2001/XMLSchema#date>'},
+}
+POINT_LOOKUP = "decisions-by-product"  # the question used for the throughput comparison
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- small helpers ---
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile; with fewer than 100 samples p99 is the slowest run."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
+
+
+def bound_text(text: str, name: str) -> str:
+    """The question with its bindings as a VALUES block opening every WHERE clause, subqueries included (a
+    binding is seen inside them, as with pyoxigraph's substitutions): one query text for every engine; the
+    substitutions themselves are timed in the `store_subst_ms` column."""
+    values = BINDINGS.get(name)
+    if not values:
+        return text
+    block = " ".join(f"VALUES ?{var} {{ {term} }}" for var, term in values.items())
+    return re.sub(r"WHERE\s*\{", lambda m: m.group(0) + " " + block + " ", text)
+
+
+class TreeMemory(threading.Thread):
+    """Samples the resident memory of a process and all its descendants (from /proc), every 0.1 s."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.stopped = pid, 0, threading.Event()
+        self.page = os.sysconf("SC_PAGE_SIZE")
+
+    def tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text()
+                    ppid = int(stat.rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry))
+        out, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, []))
+        return out
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.1):
+            total = 0
+            for pid in self.tree():
+                try:
+                    total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * self.page
+                except (OSError, ValueError, IndexError):
+                    pass
+            self.peak = max(self.peak, total)
+
+
+# --- the build, in a child process ---
+
+
+def _build_child(data: str, store: str, full: bool, out) -> None:
+    from kg.build import build
+    from kg.settings import Settings
+
+    t0 = time.perf_counter()
+    report = build(Settings(data_dir=Path(data), store_dir=Path(store)), full=full)
+    out.send({
+        "mode": report.mode, "triples": report.triples, "quads": report.quads, "sources": report.sources,
+        "wall_s": time.perf_counter() - t0, "seconds": report.seconds, "phases": report.phases, "cpu": report.cpu,
+        "compiled": report.compiled, "changed": report.changed, "build_dir": str(report.build_dir),
+        "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    })
+
+
+def timed_build(data: Path, store: Path, full: bool, limit_s: float) -> dict:
+    mp = multiprocessing.get_context("spawn")
+    receive, send = mp.Pipe(duplex=False)
+    child = mp.Process(target=_build_child, args=(str(data), str(store), full, send))
+    child.start()
+    memory = TreeMemory(child.pid)
+    memory.start()
+    ready = receive.poll(limit_s)
+    result = receive.recv() if ready else None
+    child.join(5 if ready else 0)
+    if child.is_alive():
+        child.kill()
+    memory.stopped.set()
+    memory.join()
+    if result is None:
+        raise RuntimeError(f"the build did not finish within {limit_s:.0f} s (exit code {child.exitcode})")
+    result["tree_peak_rss_mb"] = memory.peak / 2**20
+    return result
+
+
+# --- engines: each in its own process, so a query over the cap can be killed ---
+
+
+def _engine(kind: str, config: dict, conn) -> None:
+    """Serve (name, text, bindings, runs, budget) requests: run the query, reply with rows and timings."""
+    t0 = time.perf_counter()
+    if kind in ("store", "store_subst"):
+        import pyoxigraph as ox
+
+        from kg.query import run
+
+        store = ox.Store.read_only(config["location"])
+
+        def execute(text, bindings):
+            subst = {k: _ox_term(v) for k, v in bindings.items()} if kind == "store_subst" else {}
+            return sum(1 for _ in run(store, text, subst))
+    elif kind == "rdflib":
+        from rdflib import Dataset
+
+        from kg.vocab import PREFIXES
+
+        dataset = Dataset(default_union=True)
+        dataset.parse(config["nquads"], format="nquads")
+
+        def execute(text, bindings):
+            return sum(1 for _ in dataset.query(text, initNs=PREFIXES))
+    else:  # an HTTP endpoint on 127.0.0.1
+        from kg.vocab import sparql_prologue
+
+        connection = [http.client.HTTPConnection("127.0.0.1", config["port"], timeout=config["cap_s"])]
+
+        def post(body):
+            connection[0].request("POST", config["path"], body=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
+            response = connection[0].getresponse()
+            return response, response.read()
+
+        def execute(text, bindings):
+            body = urllib.parse.urlencode({"query": sparql_prologue() + text})
+            try:
+                response, payload = post(body)
+            except (OSError, http.client.HTTPException):
+                # A kept-alive connection the server closed (or one left broken by a failed request): one
+                # new connection, one more try.
+                connection[0].close()
+                connection[0] = http.client.HTTPConnection("127.0.0.1", config["port"], timeout=config["cap_s"])
+                response, payload = post(body)
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}: {payload[:200]!r}")
+            return len(json.loads(payload)["results"]["bindings"])
+    conn.send({"ready_s": time.perf_counter() - t0})
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        name, text, bindings, runs, budget = request
+        try:
+            samples, rows = [], 0
+            start = time.perf_counter()
+            for i in range(runs + 1):  # the first run warms caches and is not counted, unless it is the only one
+                t = time.perf_counter()
+                rows = execute(text, bindings)
+                took = (time.perf_counter() - t) * 1000
+                if i > 0 or time.perf_counter() - start > budget / 2:
+                    samples.append(took)
+                if time.perf_counter() - start > budget and samples:
+                    break
+            conn.send({"rows": rows, "samples_ms": samples})
+        except Exception as exc:  # noqa: BLE001 - reported as this engine's error for this question
+            conn.send({"error": f"{exc.__class__.__name__}: {str(exc)[:300]}"})
+
+
+def _ox_term(text: str):
+    import pyoxigraph as ox
+
+    if text.startswith("<"):
+        return ox.NamedNode(text[1:-1])
+    lexical, _, datatype = text.partition("^^")
+    return ox.Literal(lexical.strip('"'), datatype=ox.NamedNode(datatype[1:-1]))
+
+
+class Engine:
+    def __init__(self, kind: str, config: dict, setup_limit_s: float):
+        self.kind, self.config, self.setup_limit_s = kind, config, setup_limit_s
+        self.process = None
+        self.ready_s = None
+        self.error = None
+
+    def start(self) -> bool:
+        mp = multiprocessing.get_context("spawn")
+        self.conn, child_conn = mp.Pipe()
+        self.process = mp.Process(target=_engine, args=(self.kind, self.config, child_conn), daemon=True)
+        self.process.start()
+        if not self.conn.poll(self.setup_limit_s):
+            self.error = f"not ready within {self.setup_limit_s:.0f} s"
+            self.stop()
+            return False
+        try:
+            self.ready_s = self.conn.recv()["ready_s"]
+        except EOFError:
+            self.error = "the engine process died while starting"
+            self.stop()
+            return False
+        return True
+
+    def ask(self, name: str, text: str, bindings: dict, runs: int, budget: float, cap: float) -> dict:
+        if self.process is None and not self.start():
+            return {"error": self.error}
+        self.conn.send((name, text, bindings, runs, budget))
+        # One run may take up to the cap; the loop stops after the budget.
+        if not self.conn.poll(budget + cap + 5):
+            self.stop()
+            return {"error": f"timeout: a run took more than {cap:.0f} s"}
+        try:
+            return self.conn.recv()
+        except EOFError:
+            self.stop()
+            return {"error": "the engine process died"}
+
+    def stop(self) -> None:
+        if self.process is not None:
+            if self.process.is_alive():
+                try:
+                    self.conn.send(None)
+                except (OSError, ValueError):
+                    pass
+                self.process.join(2)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+        self.process = None
+
+
+class Server:
+    """A server process on 127.0.0.1, stopped for sure on exit."""
+
+    def __init__(self, argv: list[str], port: int, probe: str, env: dict | None = None):
+        self.argv, self.port, self.probe = argv, port, probe
+        self.env = {**os.environ, **(env or {})}
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.argv[0]} exited: {self.process.stderr.read()[-500:]!r}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", self.probe)
+                if connection.getresponse().status < 500:
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"{self.argv[0]} did not answer on 127.0.0.1:{self.port} within 60 s")
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+# --- load: requests from several clients at once, bounded in count and time ---
+
+
+def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict, clients: int,
+           seconds: float, max_requests: int) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        for _ in range(max_requests // clients):
+            if time.monotonic() > stop_at:
+                break
+            t = time.perf_counter()
+            try:
+                connection.request(method, path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if ok:
+                mine.append((time.perf_counter() - t) * 1000)
+            else:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    if not latencies:
+        return {"requests": 0, "errors": errors[0]}
+    return {"clients": clients, "requests": len(latencies), "errors": errors[0], "seconds": elapsed,
+            "rps": len(latencies) / elapsed, "p50_ms": statistics.median(latencies),
+            "p99_ms": percentile(latencies, 99)}
+
+
+def sparql_request(text: str) -> tuple[bytes, dict]:
+    from kg.vocab import sparql_prologue
+
+    return (urllib.parse.urlencode({"query": sparql_prologue() + text}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
+
+
+# --- the benchmark ---
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    versions = {}
+    from importlib import metadata
+
+    for dist in ("rdflib", "pyoxigraph", "pyshacl", "oxigraph", "fastapi", "uvicorn"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_mb": memory, "python": platform.python_version(),
+            "os": platform.platform(), "versions": versions,
+            "note": "shared machine: other engineers' tests may run at the same time"}
+
+
+def change_one_file(data: Path) -> tuple[Path, str]:
+    """An edit an analyst might make: one more alias on a product. Returns the file and its old text."""
+    path = sorted((data / "articles").glob("*.yaml"))[len(list((data / "articles").glob("*.yaml"))) // 2]
+    old = path.read_text(encoding="utf-8")
+    new = re.sub(r'(\n  - id: "synthetic-product-(\d+)-1"\n)', r'\1    note: "edited for the benchmark"\n', old, count=1)
+    path.write_text(new, encoding="utf-8")
+    return path, old
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build a synthetic CTKG graph and time it on every engine.")
+    parser.add_argument("--triples", type=int, required=True)
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench", help="data and stores go here")
+    parser.add_argument("--cap-s", type=float, default=60.0, help="a query slower than this is stopped (null)")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per question and engine, at most")
+    parser.add_argument("--budget-s", type=float, default=10.0, help="time per question and engine, about")
+    parser.add_argument("--rdflib-max-triples", type=int, default=300_000, help="skip rdflib above this size")
+    parser.add_argument("--build-limit-s", type=float, default=1800.0)
+    parser.add_argument("--load-seconds", type=float, default=5.0, help="duration of each 8-client load")
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=["rdflib", "oxigraph_server", "http", "incremental", "load"])
+    args = parser.parse_args(argv)
+
+    from bench.generate import generate
+    from kg.query import questions
+
+    results: dict = {"triples_requested": args.triples, "seed": args.seed, "machine": machine(),
+                     "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "cap_s": args.cap_s, "runs": args.runs, "budget_s": args.budget_s}
+    data = args.work / f"data-{args.triples}-seed{args.seed}"
+    if not (data / "synthetic-reference.yaml").exists():
+        generate(data, args.triples, args.seed)
+    store = args.work / f"store-{args.triples}-seed{args.seed}"
+    shutil.rmtree(store, ignore_errors=True)
+
+    print(f"building {data} ...", file=sys.stderr)
+    full = timed_build(data, store, full=True, limit_s=args.build_limit_s)
+    results.update({
+        "triples": full["triples"], "quads": full["quads"], "sources": full["sources"],
+        "build_s": full["seconds"]["total"], "parse_s": full["seconds"]["parse"],
+        "validate_s": full["seconds"]["validate"], "load_s": full["seconds"]["load"],
+        "peak_rss_mb": full["tree_peak_rss_mb"], "build": full,
+    })
+    if "incremental" not in args.skip:
+        path, old = change_one_file(data)
+        try:
+            changed = timed_build(data, store, full=False, limit_s=args.build_limit_s)
+        finally:
+            path.write_text(old, encoding="utf-8")
+        restored = timed_build(data, store, full=False, limit_s=args.build_limit_s)
+        results["incremental"] = {"changed_file": str(path), "edit": changed, "restore": restored}
+        results["incremental_s"] = changed["seconds"]["total"]
+    location = str(Path(full["build_dir"]) if "incremental" in args.skip else
+                   Path(results["incremental"]["restore"]["build_dir"])) + "/oxigraph"
+
+    engines: dict[str, Engine] = {
+        "store": Engine("store", {"location": location}, 120),
+        "store_subst": Engine("store_subst", {"location": location}, 120),
+    }
+    servers = []
+    if "rdflib" not in args.skip and results["triples"] <= args.rdflib_max_triples:
+        import pyoxigraph as ox
+
+        nquads = args.work / f"dump-{args.triples}-seed{args.seed}.nq"
+        ox.Store.read_only(location).dump(str(nquads), ox.RdfFormat.N_QUADS)
+        engines["rdflib"] = Engine("rdflib", {"nquads": str(nquads)}, 1800)
+    if "oxigraph_server" not in args.skip and shutil.which("oxigraph"):
+        port = free_port()
+        servers.append(("oxigraph_server", Server(
+            ["oxigraph", "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}",
+             "--union-default-graph", "--timeout-s", str(int(args.cap_s))], port, "/query?query=ASK%7B%7D")))
+        engines["oxigraph_server"] = Engine("http", {"port": port, "path": "/query", "cap_s": args.cap_s}, 60)
+    # --- HTTP API hook: measured through `ctkg serve` when the API can be built (api.app.create_app) ---
+    if "http" not in args.skip and api_available():
+        port = free_port()
+        servers.append(("http", Server(
+            [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--store",
+             str(store)], port, "/status",
+            env={"CTKG_QUERY_TIMEOUT_S": str(args.cap_s), "CTKG_MAX_ROWS": "100000000"})))
+        engines["http"] = Engine("http", {"port": port, "path": "/sparql", "cap_s": args.cap_s}, 60)
+
+    started = []
+    try:
+        for name, server in servers:
+            try:
+                server.__enter__()
+                started.append(server)
+            except RuntimeError as exc:
+                results.setdefault("errors", {})[name] = str(exc)
+                engines.pop(name, None)
+        results["questions"] = run_questions(questions(), engines, args)
+        if "load" not in args.skip:
+            results["load"] = run_load(engines, args, store)
+    finally:
+        for engine in engines.values():
+            engine.stop()
+        for server in started:
+            server.__exit__()
+    results["engine_ready_s"] = {k: e.ready_s for k, e in engines.items()}
+    print(table(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def api_available() -> bool:
+    try:
+        import api.app
+
+        api.app.create_app  # noqa: B018 - only whether it is there
+    except Exception:  # noqa: BLE001 - the API is optional for this benchmark
+        return False
+    return True
+
+
+def run_questions(named: dict, engines: dict, args) -> dict:
+    out = {}
+    for name, question in named.items():
+        text = bound_text(question.text, name)
+        bindings = BINDINGS.get(name, {})
+        row: dict = {"bound": bindings}
+        for kind, engine in engines.items():
+            if kind == "store_subst" and not bindings:
+                continue
+            print(f"{name} on {kind} ...", file=sys.stderr)
+            answer = engine.ask(name, question.text if kind == "store_subst" else text, bindings,
+                                args.runs, args.budget_s, args.cap_s)
+            column = {"store": "store", "store_subst": "store_subst", "rdflib": "rdflib",
+                      "oxigraph_server": "oxigraph_server", "http": "http"}[kind]
+            if "error" in answer:
+                row[f"{column}_ms"] = None
+                row[f"{column}_error"] = answer["error"]
+                continue
+            row[f"{column}_ms"] = statistics.median(answer["samples_ms"])
+            row[f"{column}_p99_ms"] = percentile(answer["samples_ms"], 99)
+            row[f"{column}_runs"] = len(answer["samples_ms"])
+            row.setdefault("rows", answer["rows"])
+            if answer["rows"] != row["rows"]:
+                row[f"{column}_rows"] = answer["rows"]
+        for column in ("http", "oxigraph_server", "rdflib"):
+            row.setdefault(f"{column}_ms", None)
+        out[name] = row
+    return out
+
+
+def run_load(engines: dict, args, store: Path) -> dict:
+    """REST lookups (one client) and the point lookup with 8 clients, through the API and Oxigraph server."""
+    from kg.query import questions
+
+    out: dict = {}
+    text = bound_text(questions()[POINT_LOOKUP].text, POINT_LOOKUP)
+    body, headers = sparql_request(text)
+    if "oxigraph_server" in engines:
+        port = engines["oxigraph_server"].config["port"]
+        out["oxigraph_server_point_lookup_8_clients"] = hammer(port, "POST", "/query", body, headers, 8,
+                                                              args.load_seconds, 100_000)
+    if "http" in engines:
+        port = engines["http"].config["port"]
+        out["http_point_lookup_8_clients"] = hammer(port, "POST", "/sparql", body, headers, 8, args.load_seconds,
+                                                   100_000)
+        out["http_point_lookup_1_client"] = hammer(port, "POST", "/sparql", body, headers, 1, args.load_seconds,
+                                                  2_000)
+        product = BINDINGS[POINT_LOOKUP]["product"].strip("<>").rsplit("/", 1)[1]
+        for label, path in (("rest_product", f"/products/{product}"),
+                            ("rest_search", "/search?" + urllib.parse.urlencode({"q": "synthetic product 0-1"}))):
+            out[f"{label}_1_client"] = hammer(port, "GET", path, None, {"Accept": "application/json"}, 1,
+                                              args.load_seconds, 2_000)
+            out[f"{label}_8_clients"] = hammer(port, "GET", path, None, {"Accept": "application/json"}, 8,
+                                               args.load_seconds, 100_000)
+    return out
+
+
+def _ms(value) -> str:
+    return "—" if value is None else (f"{value:,.1f}" if value < 100 else f"{value:,.0f}")
+
+
+def _ratio(a, b) -> str:
+    return "—" if a is None or b is None or b == 0 else f"{a / b:,.1f}×"
+
+
+def table(results: dict) -> str:
+    b = results["build"]
+    lines = [
+        f"## {results['triples']:,} triples ({results['quads']:,} quads, {results['sources']} facts files)",
+        "",
+        "| build | seconds |", "|---|---|",
+        f"| full build, total | {results['build_s']:.1f} |",
+        f"| parse / validate / load | {results['parse_s']:.1f} / {results['validate_s']:.1f} / {results['load_s']:.1f} |",
+        f"| files read and checked in parallel (wall) | {b['phases'].get('compile', 0):.1f} |",
+        f"| graph-wide checks (wall) | {b['phases'].get('check', 0):.1f} |",
+        f"| peak memory, process tree (MB) | {results['peak_rss_mb']:,.0f} |",
+    ]
+    if "incremental_s" in results:
+        inc = results["incremental"]["edit"]
+        lines.append(f"| incremental build, one file changed | {results['incremental_s']:.2f} "
+                     f"({inc['compiled']} file read, {inc['changed']} graph replaced) |")
+    lines += ["", "| question | rows | store p50 / p99 ms | store, substitutions | API /sparql | Oxigraph server "
+              "| rdflib | API ÷ store | server ÷ store | rdflib ÷ store |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, row in results["questions"].items():
+        store = row.get("store_ms")
+        lines.append(
+            f"| {name} | {row.get('rows', '—')} | {_ms(store)} / {_ms(row.get('store_p99_ms'))} "
+            f"| {_ms(row.get('store_subst_ms')) if row['bound'] else ''} | {_ms(row['http_ms'])} "
+            f"| {_ms(row['oxigraph_server_ms'])} | {_ms(row['rdflib_ms'])} | {_ratio(row['http_ms'], store)} "
+            f"| {_ratio(row['oxigraph_server_ms'], store)} | {_ratio(row['rdflib_ms'], store)} |")
+    load = results.get("load") or {}
+    if load:
+        lines += ["", "| load (127.0.0.1) | clients | requests/s | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+        for name, m in load.items():
+            if m.get("requests"):
+                lines.append(f"| {name} | {m['clients']} | {m['rps']:,.0f} | {_ms(m['p50_ms'])} | {_ms(m['p99_ms'])} |")
+            else:
+                lines.append(f"| {name} | — | failed ({m.get('errors')} errors) | | |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if str(REPO) not in sys.path:  # `python bench/run.py` from anywhere: the repository's packages first
+        sys.path.insert(0, str(REPO))
+    sys.exit(main())
