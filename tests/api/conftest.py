@@ -135,6 +135,25 @@ def resident_mb(pid: int) -> float:
     return 0.0
 
 
+@contextmanager
+def peak_memory_of(pids: list[int]) -> Iterator[list[float]]:
+    """Sample the resident memory of `pids` every 20 ms while the block runs; yields [peak MB]."""
+    peak, done = [0.0], threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max([peak[0], *(resident_mb(pid) for pid in pids)])
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        watcher.join(5)
+
+
 class ServerProcess:
     """`ctkg serve` as a real process on 127.0.0.1: `base` is its URL; settings come as CTKG_* variables."""
 

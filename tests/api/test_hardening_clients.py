@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from .conftest import ServerProcess, assert_no_leak, children, cpu_seconds, is_dead, resident_mb, running_server
+from .conftest import ServerProcess, assert_no_leak, children, cpu_seconds, is_dead, peak_memory_of, running_server
 from .test_hardening_queries import RUNAWAY, SORTED_CROSS_PRODUCT, busiest, run
 
 GUARDED = {"query_timeout_s": 4, "worker_memory_mb": 640, "max_concurrent_per_client": 2, "query_workers": 2}
@@ -28,21 +28,9 @@ def guarded(real_settings, tmp_path_factory):
 
 def test_a_query_that_needs_more_memory_than_the_cap_stops_its_worker_only(guarded):
     guarded.wait_ready()
-    workers, peak, done = guarded.workers(), [0.0], threading.Event()
-
-    def watch_memory() -> None:
-        while not done.is_set():
-            peak[0] = max([peak[0], *(resident_mb(pid) for pid in workers)])
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=watch_memory)
-    watcher.start()
     started = time.monotonic()
-    try:
+    with peak_memory_of(guarded.workers()) as peak:
         response = run(guarded.base, SORTED_CROSS_PRODUCT)
-    finally:
-        done.set()
-        watcher.join(5)
     elapsed = time.monotonic() - started
     assert response.status_code == 503 and "640 MB" in response.text and response.headers["retry-after"]
     assert elapsed < GUARDED["query_timeout_s"]  # the cap, not the deadline, stopped it

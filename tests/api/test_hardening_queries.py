@@ -13,7 +13,7 @@ import pytest
 
 from kg.vocab import ONTOLOGY_IRI
 
-from .conftest import TIMEOUT_S, assert_no_leak, cpu_seconds, is_dead, percentile, resident_mb
+from .conftest import TIMEOUT_S, assert_no_leak, cpu_seconds, is_dead, peak_memory_of, percentile
 
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 COUNT_GRAPHS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -242,21 +242,9 @@ def test_sorted_cross_product_stops_within_the_memory_cap(real_server, real_sett
     base = real_server.base
     real_server.wait_ready()
     cap_mb = real_settings.worker_memory_mb
-    workers, peak, done = real_server.workers(), [0.0], threading.Event()
-
-    def watch_memory() -> None:
-        while not done.is_set():
-            peak[0] = max([peak[0], *(resident_mb(pid) for pid in workers)])
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=watch_memory)
-    watcher.start()
     started = time.monotonic()
-    try:
+    with peak_memory_of(real_server.workers()) as peak:
         response = run(base, SORTED_CROSS_PRODUCT)
-    finally:
-        done.set()
-        watcher.join(5)
     assert time.monotonic() - started <= TIMEOUT_S + 1.0
     assert response.status_code == 503 and response.headers["retry-after"]  # the deadline or the cap stopped it
     assert 0 < peak[0] <= cap_mb
