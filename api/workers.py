@@ -139,8 +139,8 @@ class Engine:
             options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
         elif shape is not None and shape.has_dataset:
             self._check_graphs(store, (*shape.default_graphs, *shape.named_graphs), "FROM")
-        else:  # no dataset given: the default graph is the union of every source's graph
-            options["use_default_graph_as_union"] = True
+        # With no dataset given, the store's default graph is read: the build fills it with the union of every
+        # source's graph, as a set (pyoxigraph's use_default_graph_as_union would count shared triples twice).
         if job.bindings:
             options["substitutions"] = {ox.Variable(k): v for k, v in job.bindings.items()}
         try:

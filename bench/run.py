@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         servers.append(("oxigraph_server", Server(
             ["oxigraph", "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}",
-             "--union-default-graph", "--timeout-s", str(int(args.cap_s))], port, "/query?query=ASK%7B%7D")))
+             "--timeout-s", str(int(args.cap_s))], port, "/query?query=ASK%7B%7D")))
         engines["oxigraph_server"] = Engine("http", {"port": port, "path": "/query", "cap_s": args.cap_s}, 60)
     # --- HTTP API hook: measured through `ctkg serve` when the API can be built (api.app.create_app) ---
     if "http" not in args.skip and api_available():

@@ -13,6 +13,7 @@ nodes that link to them; every other node is as it was in the previous build, wh
 
 import functools
 import io
+import itertools
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -32,7 +33,7 @@ from .settings import Settings
 from .sources import Cache, Compiled, Context, compile_all
 from .sources import add_inferred_types as _type_source
 from .sources import superclasses as _superclasses
-from .store import StoreLayout
+from .store import StoreLayout, as_default, mirror_into_default, named_quads, unmirror_from_default
 from .validate import (
     Finding,
     ShapePlan,
@@ -325,6 +326,11 @@ def _fresh(run: _Run, build_dir: Path) -> dict[str, int]:
     try:
         ontology = ox.serialize(to_ox_quads(run.ontology, ONTOLOGY_IRI), format=ox.RdfFormat.N_QUADS)
         _bulk_load(store, [io.BytesIO(ontology)] + [run.cache.quads_path(c.key) for c in run.files])
+        # The default graph: the same quads parsed again, into the default graph (see kg.store).
+        parts = itertools.chain([ontology], (run.cache.quads_path(c.key) for c in run.files))
+        store.bulk_extend(as_default(itertools.chain.from_iterable(  # one file open at a time
+            ox.parse(part, format=ox.RdfFormat.N_QUADS) if isinstance(part, bytes)
+            else ox.parse(path=part, format=ox.RdfFormat.N_QUADS) for part in parts)))
         run.seconds["load"] = time.perf_counter() - t0
 
         run.progress("validating the graph: classes of linked nodes, nodes stated by several files, quality checks")
@@ -384,19 +390,23 @@ def _update(run: _Run, layout: StoreLayout, previous_dir: Path, previous: dict, 
     store = ox.Store(str(build_dir / "oxigraph"))
     try:
         lost_quads, lost_triples = _leaving(store, graphs_out)
+        leaving = {(q.subject, q.predicate, q.object)
+                   for graph in graphs_out for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
         for graph in sorted(graphs_out):
             store.remove_graph(ox.NamedNode(graph))
         _bulk_load(store, [run.cache.quads_path(c.key) for c in changed])
+        unmirror_from_default(store, leaving)
+        mirror_into_default(store, [ox.NamedNode(graph) for graph in sorted(graphs_in)])
         gained_quads, gained_triples = _leaving(store, graphs_in)
         run.seconds["load"] = time.perf_counter() - t0
 
         run.progress(f"validating the {len(affected)} node(s) of the changed files and the nodes linking to them")
         t1 = time.perf_counter()
         nodes = [_term(s) for s in affected]
-        graphs_of = {s.value: sorted({q.graph_name.value for q in store.quads_for_pattern(s, None, None)})
+        graphs_of = {s.value: sorted({q.graph_name.value for q in named_quads(store, s)})
                      for s in nodes}
         linking = {q.subject for node in nodes if not isinstance(node, ox.Literal)
-                   for q in store.quads_for_pattern(None, None, node)}
+                   for q in named_quads(store, None, None, node)}
         result, _ = _check_graph(run, store, graphs_of, foci=set(nodes) | linking)
         if not result.conforms:
             raise BuildError(result.text)
@@ -405,8 +415,10 @@ def _update(run: _Run, layout: StoreLayout, previous_dir: Path, previous: dict, 
         t2 = time.perf_counter()
         store.flush()
         run.seconds["load"] += time.perf_counter() - t2
-        return {"quads": previous["quads"] - lost_quads + gained_quads,
-                "triples": previous["triples"] - lost_triples + gained_triples, "changed": len(changed)}
+        triples = previous["triples"] - lost_triples + gained_triples
+        # The quads are those of the named graphs plus the default graph, which holds each distinct triple once.
+        return {"quads": previous["quads"] - previous["triples"] - lost_quads + gained_quads + triples,
+                "triples": triples, "changed": len(changed)}
     finally:
         del store
 
@@ -421,7 +433,7 @@ def _leaving(store: ox.Store, graphs: set[str]) -> tuple[int, int]:
             triple = (quad.subject, quad.predicate, quad.object)
             if triple in only_here:
                 continue
-            holders = {q.graph_name.value for q in store.quads_for_pattern(*triple)}
+            holders = {q.graph_name.value for q in named_quads(store, *triple)}
             if holders <= graphs:
                 only_here.add(triple)
     return quads, len(only_here)
@@ -486,7 +498,7 @@ def _graph_of(store: ox.Store, subjects: list[str] | None) -> Graph:
 
 def _locate(run: _Run, store: ox.Store, focus: str) -> tuple[str, str]:
     """The facts files and facts that state `focus`, in the order the files are read (as `where` does)."""
-    graphs = {q.graph_name.value for q in store.quads_for_pattern(_term(focus), None, None)}
+    graphs = {q.graph_name.value for q in named_quads(store, _term(focus))}
     stated = []
     for graph in graphs:
         part = run.part(graph)

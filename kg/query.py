@@ -67,11 +67,11 @@ def term(value: str) -> ox.NamedNode | ox.Literal:
 
 
 def run(store: ox.Store, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
-    """Run a query on the union of all graphs; the project's prefixes are predeclared."""
+    """Run a query on the default graph, which the build fills with the union of all sources' graphs (as a
+    set); the project's prefixes are predeclared."""
     return store.query(
         sparql,
         prefixes=PREFIXES,
-        use_default_graph_as_union=True,
         substitutions={ox.Variable(k): v for k, v in (bindings or {}).items()},
     )
 

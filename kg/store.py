@@ -110,3 +110,33 @@ def open_read_only(root: Path) -> tuple[ox.Store, Path]:
         return ox.Store.read_only(str(build / "oxigraph")), build
     except OSError as exc:
         raise StoreError(f"cannot open the graph in {build}: {exc}") from None
+
+
+# --- the default graph: the union of the sources' graphs, as a set ---------------------------------------
+# pyoxigraph's `use_default_graph_as_union` evaluates the union as a multiset (a triple that three sources
+# state matches three times, and COUNT(*) counts it thrice). So each build also writes the distinct
+# triples of every named graph into the default graph, which queries then read directly.
+
+def named_quads(store: ox.Store, subject=None, predicate=None, obj=None):
+    """The quads matching the pattern in the named graphs only (not the derived default graph)."""
+    return (q for q in store.quads_for_pattern(subject, predicate, obj)
+            if not isinstance(q.graph_name, ox.DefaultGraph))
+
+
+def as_default(quads):
+    """The triples of `quads`, as quads of the default graph (which, being a set, keeps each once)."""
+    default = ox.DefaultGraph()
+    return (ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+
+
+def mirror_into_default(store: ox.Store, graphs) -> None:
+    """Add the triples of the named `graphs` to the default graph (for a few graphs: one transaction)."""
+    store.extend(list(as_default(q for graph in graphs for q in store.quads_for_pattern(None, None, None, graph))))
+
+
+def unmirror_from_default(store: ox.Store, triples) -> None:
+    """Remove from the default graph each of `triples` that no named graph states any more."""
+    default = ox.DefaultGraph()
+    for subject, predicate, obj in triples:
+        if next(named_quads(store, subject, predicate, obj), None) is None:
+            store.remove(ox.Quad(subject, predicate, obj, default))

@@ -172,10 +172,10 @@ def shacl_findings(data: Graph, shapes: Graph, inplace: bool = True) -> list[Fin
 
 
 def qc_findings(store: ox.Store) -> list[Finding]:
-    """The `qc/*-violation.rq` queries on the whole store (the default graph is the union)."""
+    """The `qc/*-violation.rq` queries on the whole store (the default graph holds the union)."""
     out = []
     for name, query in qc_queries().items():
-        for row in store.query(sparql_prologue() + query, use_default_graph_as_union=True):
+        for row in store.query(sparql_prologue() + query):
             out.append(Finding(focus=row["focus"].value, path=name.removesuffix("-violation.rq"),
                                message=row["message"].value, severity="Violation"))
     return out

@@ -256,3 +256,22 @@ def test_runaway_query_is_stopped_and_its_worker_killed(client):
     with pytest.raises(ProcessLookupError):
         os.kill(killed, 0)
     assert sparql(client, AUTHORITIES).status_code == 200
+
+
+def test_counts_on_the_default_graph_are_not_inflated_by_sources(real_server):
+    """All of data/ (several sources state the same triples): the default graph is their union as a set,
+    so COUNT(*) equals the number of distinct triples, as analysts expect."""
+    import httpx
+
+    real_server.wait_ready()
+
+    def count(query: str) -> int:
+        response = httpx.get(f"{real_server.base}/sparql", params={"query": query},
+                             headers={"Accept": "application/sparql-results+json"}, timeout=10)
+        assert response.status_code == 200, response.text
+        return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+    plain = count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    distinct = count("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    assert plain == distinct > 0
+    assert count("SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/ctkg/id/authority/nmpa> rdfs:label ?l }") == 1

@@ -130,3 +130,12 @@ def test_rebuild_replaces_graph_atomically(tmp_path, seed_only):
     assert first != second
     assert snapshot(settings.store_dir) == {str(q) for q in open_read_only(settings.store_dir)[0]}
     shutil.rmtree(tmp_path / "store")
+
+
+def test_default_graph_is_the_union_as_a_set(store):
+    """A triple stated by several sources is one triple of the default graph: counts are not inflated."""
+    (row,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    (distinct,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }")
+    assert int(row["n"]) == int(distinct["n"])
+    (label,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { id:authority\\/nmpa rdfs:label ?l }")
+    assert int(label["n"]) == 1

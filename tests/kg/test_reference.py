@@ -21,6 +21,7 @@ from kg.build import build
 from kg.errors import BuildError, FactsError
 from kg.facts import read_facts
 from kg.query import questions, rows
+from kg.store import mirror_into_default
 from kg.vocab import CTKG, ID
 
 from .conftest import ROOT, settings_for
@@ -479,6 +480,7 @@ def test_participant_on_the_date_respects_precision(accession, decision, counts)
     ]
     db = ox.Store()
     db.extend(ox.Quad(s, node(p), o, node(ID["source/test"])) for s, p, o in facts)
+    mirror_into_default(db, db.named_graphs())  # as the build does: the default graph holds the union
     assert bool(ask(db, "approvals-by-pics-participants")) is counts
 
 
