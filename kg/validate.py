@@ -295,12 +295,7 @@ def _check_property_shape(shapes: Graph, shape, class_allowed: bool) -> None:
             continue
         if predicate == SH["class"] and class_allowed:
             continue
-        if predicate in _LOGICAL:
-            for member in Collection(shapes, value):
-                _check_value_shape(shapes, member)
-        elif predicate == SH["not"]:
-            _check_value_shape(shapes, value)
-        else:
+        if not _check_nested(shapes, predicate, value):
             raise _NotLocal(f"the property shape on {short(path)} uses {short(predicate)}")
 
 
@@ -309,13 +304,21 @@ def _check_value_shape(shapes: Graph, shape) -> None:
     for predicate, value in shapes.predicate_objects(shape):
         if predicate in _DESCRIPTIVE or predicate in _ON_THE_NODE:
             continue
-        if predicate in _LOGICAL:
-            for member in Collection(shapes, value):
-                _check_value_shape(shapes, member)
-        elif predicate == SH["not"]:
-            _check_value_shape(shapes, value)
-        else:
+        if not _check_nested(shapes, predicate, value):
             raise _NotLocal(f"a shape on values uses {short(predicate)}, which reads beyond the value")
+
+
+def _check_nested(shapes: Graph, predicate, value) -> bool:
+    """Check the shapes nested under sh:and/or/xone/not as shapes on values; False if `predicate` is none
+    of those."""
+    if predicate in _LOGICAL:
+        for member in Collection(shapes, value):
+            _check_value_shape(shapes, member)
+        return True
+    if predicate == SH["not"]:
+        _check_value_shape(shapes, value)
+        return True
+    return False
 
 
 def class_findings(store: ox.Store, checks: list[ClassCheck], foci: Iterable | None = None) -> list[Finding]:
