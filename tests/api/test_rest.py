@@ -220,3 +220,16 @@ def test_injection_in_ids_is_404(client, path, text):
 @pytest.mark.parametrize("name", ["product", "regulator", "jurisdiction", "status", "from", "to"])
 def test_injection_in_filters_is_422(client, name, text):
     assert client.get("/applications", params={name: text}).status_code == 422
+
+
+def test_an_application_dated_by_two_sources_shows_the_most_precise_date(real_server):
+    """The seed says June 2023 for the NMPA approval of Fucaso, the reference list 2023-06-30: the API
+    shows one date, picked as the competency questions pick it (most precise, then earliest)."""
+    import httpx
+
+    real_server.wait_ready()
+    response = httpx.get(f"{real_server.base}/applications",
+                         params={"product": "equecabtagene-autoleucel", "regulator": "nmpa"}, timeout=10)
+    assert response.status_code == 200, response.text
+    (application,) = response.json()["data"]
+    assert application["decision_date"] == "2023-06-30"
