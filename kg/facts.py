@@ -257,20 +257,41 @@ SOURCE_FIELDS: dict[str, tuple[URIRef, Convert]] = {
 # --- reading ---
 
 
-class _StringLoader(yaml.SafeLoader):
-    """Every scalar stays a string: dates, numbers and yes/no are read by the converters, not by YAML.
+# libyaml's parser when PyYAML was built with it (PyPI's wheels are): about 6x faster on large builds.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    Aliases (`*name`) are refused: facts never need them, and a few hundred bytes of nested aliases
-    (a "billion laughs") expand into billions of values once anything walks or prints them."""
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in facts files",
-                                              self.peek_event().start_mark)
-        return super().compose_node(parent, index)
+class _StringLoader(_SafeLoader):
+    """Every scalar stays a string: dates, numbers and yes/no are read by the converters, not by YAML."""
 
 
 _StringLoader.yaml_implicit_resolvers = {}
+
+
+MAX_YAML_DEPTH = 32  # a facts file needs about five levels
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _screen_events(text_: str) -> None:
+    """Refuse aliases and deep nesting on the parser's events, before anything is composed.
+
+    Aliases (`*name`): facts never need them, and a few hundred bytes of nested aliases (a "billion
+    laughs") expand into billions of values once anything walks or prints them. Deep nesting: nothing
+    in the format needs it, and walking it recursively would exhaust the stack."""
+    depth = 0
+    for event in yaml.parse(text_, Loader=_StringLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in facts files",
+                                              event.start_mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise _TooDeep
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 @dataclass
@@ -297,13 +318,14 @@ def read_yaml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise FactsError(path, "", f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text") from None
     try:
+        _screen_events(text_)
         doc = yaml.load(text_, Loader=_StringLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FactsError(path, "", f"invalid YAML{at}: {problem}; fix the YAML syntax there") from None
-    except RecursionError:  # PyYAML composes nested collections recursively
+    except (_TooDeep, RecursionError):  # (pure-Python PyYAML composes nested collections recursively)
         raise FactsError(path, "", "the YAML nests too deeply; facts need only a few levels") from None
     if not isinstance(doc, dict):
         raise FactsError(path, "", "expected a mapping with a 'source' section and fact sections")
