@@ -389,15 +389,13 @@ def _update(run: _Run, layout: StoreLayout, previous_dir: Path, previous: dict, 
     layout.checkpoint(previous_dir, build_dir / "oxigraph")
     store = ox.Store(str(build_dir / "oxigraph"))
     try:
-        lost_quads, lost_triples = _leaving(store, graphs_out)
-        leaving = {(q.subject, q.predicate, q.object)
-                   for graph in graphs_out for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+        lost_quads, lost = _leaving(store, graphs_out)
         for graph in sorted(graphs_out):
             store.remove_graph(ox.NamedNode(graph))
         _bulk_load(store, [run.cache.quads_path(c.key) for c in changed])
-        unmirror_from_default(store, leaving)
+        unmirror_from_default(store, lost)  # only these can have lost their last named graph
         mirror_into_default(store, [ox.NamedNode(graph) for graph in sorted(graphs_in)])
-        gained_quads, gained_triples = _leaving(store, graphs_in)
+        gained_quads, gained = _leaving(store, graphs_in)
         run.seconds["load"] = time.perf_counter() - t0
 
         run.progress(f"validating the {len(affected)} node(s) of the changed files and the nodes linking to them")
@@ -415,7 +413,7 @@ def _update(run: _Run, layout: StoreLayout, previous_dir: Path, previous: dict, 
         t2 = time.perf_counter()
         store.flush()
         run.seconds["load"] += time.perf_counter() - t2
-        triples = previous["triples"] - lost_triples + gained_triples
+        triples = previous["triples"] - len(lost) + len(gained)
         # The quads are those of the named graphs plus the default graph, which holds each distinct triple once.
         return {"quads": previous["quads"] - previous["triples"] - lost_quads + gained_quads + triples,
                 "triples": triples, "changed": len(changed)}
@@ -423,8 +421,8 @@ def _update(run: _Run, layout: StoreLayout, previous_dir: Path, previous: dict, 
         del store
 
 
-def _leaving(store: ox.Store, graphs: set[str]) -> tuple[int, int]:
-    """How many quads the `graphs` hold, and how many distinct triples no other graph holds."""
+def _leaving(store: ox.Store, graphs: set[str]) -> tuple[int, set[tuple]]:
+    """How many quads the `graphs` hold, and the distinct triples that no other named graph holds."""
     quads = 0
     only_here = set()
     for graph in graphs:
@@ -436,7 +434,7 @@ def _leaving(store: ox.Store, graphs: set[str]) -> tuple[int, int]:
             holders = {q.graph_name.value for q in named_quads(store, *triple)}
             if holders <= graphs:
                 only_here.add(triple)
-    return quads, len(only_here)
+    return quads, only_here
 
 
 def _term(iri: str) -> ox.NamedNode | ox.BlankNode:
