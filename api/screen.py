@@ -20,22 +20,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from kg.sparql_text import TOKENS, keyword_at
+
 from .errors import QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
 
 Form = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-# What can hide a bracket or a keyword: comments, strings (long ones first) and IRIs.
-_TOKENS = re.compile(r"""
-    (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<open>[{(\[])
-  | (?P<close>[})\]])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<other>[?$][A-Za-z0-9_]+|[^\s])
-""", re.VERBOSE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,7 +59,7 @@ def nesting_depth(text: str) -> int:
     to a parser, so an IRI must not be a place to hide brackets. Over-counting only refuses a query.
     """
     depth = deepest = 0
-    for match in _TOKENS.finditer(text):
+    for match in TOKENS.finditer(text):
         kind = match.lastgroup
         if kind == "iri":
             for char in match.group():
@@ -96,12 +87,9 @@ def check_size_and_nesting(text: str, max_bytes: int, max_depth: int) -> None:
 def has_service_keyword(text: str) -> bool:
     """Whether SERVICE appears as a keyword: not in a string, IRI or comment, nor part of a variable,
     a prefixed name or a language tag. A false alarm only refuses a query."""
-    for match in _TOKENS.finditer(text):
-        if match.lastgroup == "word" and match.group().upper() == "SERVICE":
-            before = text[match.start() - 1] if match.start() else " "
-            after = text[match.end()] if match.end() < len(text) else " "
-            if before not in ":@" and after != ":":
-                return True
+    for match in TOKENS.finditer(text):
+        if keyword_at(text, match, "SERVICE"):
+            return True
     return False
 
 

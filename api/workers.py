@@ -34,6 +34,7 @@ import pyoxigraph as ox
 
 from kg.errors import StoreError
 from kg.settings import Settings
+from kg.sparql_text import bind_values
 from kg.store import StoreLayout, open_read_only
 
 from .formats import Format, by_name
@@ -73,7 +74,7 @@ class Page:
 class QueryJob:
     sparql: str
     formats: Mapping[str, str]  # kind of answer ("solutions", "graph") -> format name (api.formats)
-    bindings: Mapping[str, Term] = field(default_factory=dict)  # values for variables, never text
+    bindings: Mapping[str, Term] = field(default_factory=dict)  # values for variables (kg.sparql_text.bind_values)
     default_graphs: tuple[str, ...] | None = None  # the protocol's default-graph-uri: replaces the query's dataset
     named_graphs: tuple[str, ...] | None = None  # the protocol's named-graph-uri
     trusted: bool = False  # the API's own queries (api/queries) skip the screen; a client's never do
@@ -141,15 +142,13 @@ class Engine:
             self._check_graphs(store, (*shape.default_graphs, *shape.named_graphs), "FROM")
         # With no dataset given, the store's default graph is read: the build fills it with the union of every
         # source's graph, as a set (pyoxigraph's use_default_graph_as_union would count shared triples twice).
-        if job.bindings:
-            options["substitutions"] = {ox.Variable(k): v for k, v in job.bindings.items()}
         try:
-            result = store.query(job.sparql, **options)
+            result = store.query(bind_values(job.sparql, job.bindings), **options)
             answer = self._serialize(result, job, shape.form if shape else None)
             return replace(answer, build=str(self._build))
         except SyntaxError as exc:
             raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
-        except (ValueError, RuntimeError) as exc:  # e.g. a binding for a variable the query does not select
+        except (ValueError, RuntimeError) as exc:  # e.g. bindings for a query without a WHERE keyword
             raise EngineError(f"The query could not be run: {exc}") from None
         except OSError as exc:
             raise EngineError(f"The graph could not be read ({exc.__class__.__name__}).") from None

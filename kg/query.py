@@ -1,6 +1,7 @@
 """Running SPARQL on the store: the named competency questions (`queries/*.rq`) and ad-hoc queries.
 
-Values go in as bindings (pyoxigraph substitutions), never by string formatting.
+Values go in as bindings, a VALUES block of escaped terms (`kg.sparql_text.bind_values`), never by string
+formatting.
 """
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .sparql_text import bind_values
 from .vocab import PREFIXES
 
 RESULT_FORMATS = {
@@ -69,11 +71,7 @@ def term(value: str) -> ox.NamedNode | ox.Literal:
 def run(store: ox.Store, sparql: str, bindings: dict[str, ox.NamedNode | ox.Literal] | None = None):
     """Run a query on the default graph, which the build fills with the union of all sources' graphs (as a
     set); the project's prefixes are predeclared."""
-    return store.query(
-        sparql,
-        prefixes=PREFIXES,
-        substitutions={ox.Variable(k): v for k, v in (bindings or {}).items()},
-    )
+    return store.query(bind_values(sparql, bindings or {}), prefixes=PREFIXES)
 
 
 def rows(store: ox.Store, sparql: str, bindings=None) -> list[dict[str, object]]:
