@@ -49,7 +49,7 @@ TAGS = [
 
 def create_app(settings: Settings) -> FastAPI:
     pool = WorkerPool(settings)
-    lookups = Lookups(pool)
+    lookups = Lookups(pool, settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.pool = pool  # for tests and operators: the live workers' pids are `app.state.pool.pids`
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)  # the outermost: refuses first
-    app.include_router(sparql.router(pool, settings))
+    app.include_router(sparql.router(lookups, settings))
     for module in (products, authorities, companies, applications, inspections, sources, search, linked_data):
         app.include_router(module.router(lookups))
     app.include_router(status_routes.router(lookups, settings))

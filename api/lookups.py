@@ -5,16 +5,24 @@ variables are absent. `Lookups.rows` never formats a value into a query.
 """
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.vocab import ID
+from kg.errors import StoreError
+from kg.settings import Settings
+from kg.store import MANIFEST, StoreLayout
+from kg.vocab import DATASET, ID, ONTOLOGY_IRI
 
+from .errors import StoreUnavailable
 from .workers import Page, QueryJob, WorkerPool
+
+log = logging.getLogger("ctkg.api")
 
 Row = dict[str, str]
 XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
@@ -65,9 +73,45 @@ def decision_period(start: str | None, end: str | None) -> dict[str, ox.Literal]
     }
 
 
+def local_manifest(settings: Settings, build: str | None = None) -> tuple[str, dict]:
+    """The name and manifest of a build of the embedded store (the current one unless `build`, a build
+    directory, is given); StoreUnavailable when there is none."""
+    try:
+        path = Path(build) if build else StoreLayout(settings.store_dir).current_build()
+        return path.name, json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (StoreError, OSError, ValueError) as exc:
+        log.debug("the graph is not available: %s", exc)  # with its path: for the operator, not the client
+        raise StoreUnavailable() from None
+
+
 class Lookups:
-    def __init__(self, pool: WorkerPool):
+    def __init__(self, pool: WorkerPool, settings: Settings):
         self.pool = pool
+        self.settings = settings
+
+    @property
+    def remote(self) -> bool:
+        """Whether the graph is on a remote SPARQL server (CTKG_SPARQL_ENDPOINT) rather than the embedded store."""
+        return bool(self.settings.sparql_endpoint)
+
+    async def manifest(self, build: str | None = None, timeout: float | None = None) -> tuple[str, dict]:
+        """The name and manifest (triples, quads, sources, built_at) of the build being served: the embedded
+        store's (or of the build directory `build`), or the dataset record `ctkg push` left on the remote
+        server. StoreUnavailable when there is none."""
+        if not self.remote:
+            return local_manifest(self.settings, build)
+        job = QueryJob(sparql("build-record"), {"solutions": "json"}, {"record": ox.NamedNode(str(DATASET))},
+                       trusted=True)
+        answer = await self.pool.run(job, timeout)
+        rows = [{name: term["value"] for name, term in b.items()} for b in json.loads(answer.body)["results"]["bindings"]]
+        if not rows:
+            raise StoreUnavailable("No graph has been pushed to the SPARQL server yet: run `ctkg push`.")
+        graphs = {row["graph"]: int(row["graphTriples"]) for row in rows if "graph" in row}
+        return rows[0]["build"], {
+            "built_at": rows[0]["builtAt"], "triples": int(rows[0]["triples"]),
+            "quads": int(rows[0]["triples"]) + sum(graphs.values()),
+            "sources": sorted(g for g in graphs if g != str(ONTOLOGY_IRI)),
+        }
 
     async def rows(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
                    page: Page | None = None) -> Rows:

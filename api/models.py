@@ -365,6 +365,8 @@ class StatsPublic(BaseModel):
 
 class HealthPublic(BaseModel):
     status: str = Field(description="ok, or unavailable when no graph is built or no query worker is ready")
+    backend: str = Field("embedded", description="embedded (the store built here) or remote (a SPARQL server "
+                                                 "that `ctkg push` loaded)")
     build: str | None = Field(None, description="The build being served")
     built_at: str | None = None
     triples: int | None = None

@@ -38,6 +38,7 @@ from kg.sparql_text import bind_values
 from kg.store import StoreLayout, open_read_only
 
 from .formats import Format, by_name
+from .remote import RemoteGraph
 from .errors import (
     EngineError,
     GraphRefused,
@@ -103,10 +104,13 @@ class Engine:
     """A worker's side: the store it has open, and how it answers a job. Runs in the worker process
     (and in tests, directly)."""
 
-    def __init__(self, store_dir: Path, max_rows: int, prefixes: Mapping[str, str]):
+    def __init__(self, store_dir: Path, max_rows: int, prefixes: Mapping[str, str], endpoint: str = "",
+                 timeout_s: float = 10.0):
         self.store_dir = Path(store_dir)
         self.max_rows = max_rows
         self.prefixes = dict(prefixes)
+        # With an endpoint, the graph is on a remote SPARQL server (`ctkg push` loaded it) and the store is unused.
+        self.remote = RemoteGraph(endpoint, self.prefixes, timeout_s) if endpoint else None
         # `id:` is left out of serialized graphs: `id:product\/x` is valid Turtle but a full IRI reads better.
         self._serialization_prefixes = {p: ns for p, ns in self.prefixes.items() if p != "id"}
         self._store: ox.Store | None = None
@@ -132,18 +136,24 @@ class Engine:
             kind = "solutions" if shape.form in ("SELECT", "ASK") else "graph"
             if kind not in job.formats:
                 raise NotAcceptable(f"A {shape.form} query cannot be answered in the format asked for.")
-        store = self.store()
-        options: dict = {"prefixes": self.prefixes}
         if job.protocol_dataset:
-            self._check_graphs(store, (*(job.default_graphs or ()), *(job.named_graphs or ())), "the request")
-            options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
-            options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+            self._check_graphs((*(job.default_graphs or ()), *(job.named_graphs or ())), "the request")
         elif shape is not None and shape.has_dataset:
-            self._check_graphs(store, (*shape.default_graphs, *shape.named_graphs), "FROM")
-        # With no dataset given, the store's default graph is read: the build fills it with the union of every
-        # source's graph, as a set (pyoxigraph's use_default_graph_as_union would count shared triples twice).
+            self._check_graphs((*shape.default_graphs, *shape.named_graphs), "FROM")
+        # With no dataset given, the default graph is read: the build fills it with the union of every source's
+        # graph, as a set (pyoxigraph's use_default_graph_as_union would count shared triples twice).
+        text = bind_values(job.sparql, job.bindings)
         try:
-            result = store.query(bind_values(job.sparql, job.bindings), **options)
+            if self.remote is not None:
+                form = shape.form if shape else ("SELECT" if "solutions" in job.formats else "CONSTRUCT")
+                with self.remote.query(text, form, job.default_graphs or (), job.named_graphs or ()) as result:
+                    return self._serialize(result, job, shape.form if shape else None)
+            options: dict = {"prefixes": self.prefixes}
+            if job.protocol_dataset:
+                options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
+                options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+            store = self.store()
+            result = store.query(text, **options)
             answer = self._serialize(result, job, shape.form if shape else None)
             return replace(answer, build=str(self._build))
         except SyntaxError as exc:
@@ -153,13 +163,14 @@ class Engine:
         except OSError as exc:
             raise EngineError(f"The graph could not be read ({exc.__class__.__name__}).") from None
 
-    @staticmethod
-    def _check_graphs(store: ox.Store, iris: tuple[str, ...], where: str) -> None:
+    def _check_graphs(self, iris: tuple[str, ...], where: str) -> None:
         for iri in iris:
             try:
-                known = store.contains_named_graph(ox.NamedNode(iri))
+                graph = ox.NamedNode(iri)
             except ValueError:
                 known = False
+            else:
+                known = self.remote.has_graph(iri) if self.remote else self.store().contains_named_graph(graph)
             if not known:
                 raise GraphRefused(
                     f"{where} names <{iri[:200]}>, which is not a graph of this store; nothing is ever fetched. "
@@ -271,7 +282,8 @@ def _die_with_the_server() -> None:
         os._exit(1)
 
 
-def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int) -> None:
+def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int, endpoint: str = "",
+                timeout_s: float = 10.0) -> None:
     """The worker process: answer jobs until the server closes the pipe or sends None."""
     import sys
 
@@ -284,9 +296,10 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int)
     from kg.vocab import PREFIXES
 
     parseQuery("ASK {}")
-    engine = Engine(Path(store_dir), max_rows, PREFIXES)
-    with contextlib.suppress(QueryError):
-        engine.store()  # open it now, so the first query is fast; a missing graph is reported per job
+    engine = Engine(Path(store_dir), max_rows, PREFIXES, endpoint, timeout_s)
+    if not endpoint:
+        with contextlib.suppress(QueryError):
+            engine.store()  # open it now, so the first query is fast; a missing graph is reported per job
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -334,7 +347,8 @@ class _Worker:
         self.conn, child_end = context.Pipe(duplex=True)
         self.process = context.Process(
             target=worker_main, name="ctkg-query-worker", daemon=True,
-            args=(child_end, str(settings.store_dir), settings.worker_memory_mb, settings.max_rows))
+            args=(child_end, str(settings.store_dir), settings.worker_memory_mb, settings.max_rows,
+                  settings.sparql_endpoint, settings.query_timeout_s))
         self.process.start()
         child_end.close()  # so that the server sees end-of-file when the worker dies
         self.pending: asyncio.Future | None = None  # the thread waiting for this worker's reply

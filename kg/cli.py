@@ -225,6 +225,28 @@ def serve(
 
 
 @app.command()
+def push(
+    to: Annotated[Optional[str], typer.Option(help="The SPARQL server's Graph Store Protocol address (CTKG_GRAPH_STORE), "
+                                              "e.g. http://127.0.0.1:7878/store for Oxigraph.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Load the current build into a SPARQL server, graph by graph (Graph Store Protocol PUT), with the default
+    graph and a dataset record; the API then serves it with CTKG_SPARQL_ENDPOINT set."""
+    from .push import push as run_push
+
+    settings = _settings(graph_store=to, store_dir=store)
+    try:
+        report = run_push(settings, settings.graph_store, _progress)
+    except CTKGError as exc:
+        _fail(exc)
+    named = sum(n for g, n in report.graphs.items() if g != "default")
+    err.print(f"Pushed build {report.build} to {settings.graph_store}: {len(report.graphs) - 1} named graph(s), "
+              f"{named} triples, and {report.graphs['default']} in the default graph"
+              + (f"; deleted {len(report.deleted)} graph(s) an earlier push loaded." if report.deleted else "."),
+              highlight=False, markup=False)
+
+
+@app.command()
 def manifest(store: StoreOpt = None) -> None:
     """Show what the current build contains."""
     from .store import StoreLayout

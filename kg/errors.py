@@ -27,3 +27,7 @@ class BuildError(CTKGError):
 
 class StoreError(CTKGError):
     """No built graph can be opened."""
+
+
+class PushError(CTKGError):
+    """A push to a SPARQL server's graph store failed; what it loaded so far stays there."""

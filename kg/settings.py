@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     base_url: str = ""  # public address of the API, used in the service description when set
+    # A remote SPARQL 1.1 query endpoint holding what `ctkg push` loaded (e.g. http://10.0.0.5:7878/query);
+    # when set the API queries it instead of the embedded store.
+    sparql_endpoint: str = ""
+    # Where `ctkg push` loads a build: a SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph: .../store).
+    graph_store: str = ""
 
     # Query bounds. Defaults follow what public services use (see the README).
     query_timeout_s: float = Field(10.0, gt=0)

@@ -8,6 +8,8 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, Defi
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/ctkg/ontology")
 ID = Namespace("https://w3id.org/ctkg/id/")
+# The VoID record of a pushed build, in a graph of that name on the SPARQL server (kg.push); not a source.
+DATASET = URIRef(f"{ID}dataset/ctkg")
 
 
 class CTKG(DefinedNamespace):

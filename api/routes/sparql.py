@@ -24,15 +24,15 @@ from ..errors import (
     NotAcceptable,
     QueryError,
     QueryTooLarge,
-    StoreUnavailable,
+    Unavailable,
     UnsupportedMediaType,
     UpdateRefused,
     headers_for,
 )
 from ..formats import formats, negotiate, offered
 from ..screen import check_size_and_nesting
-from ..workers import QueryJob, WorkerPool
-from .status import current_manifest
+from ..lookups import Lookups
+from ..workers import QueryJob
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
@@ -148,23 +148,24 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
     return triples
 
 
-def router(pool: WorkerPool, settings: Settings) -> APIRouter:
+def router(lookups: Lookups, settings: Settings) -> APIRouter:
+    pool = lookups.pool
     api = APIRouter(tags=["sparql"])
 
     def error_answer(exc: QueryError) -> PlainTextResponse:
         return PlainTextResponse(exc.message + "\n", status_code=exc.status,
                                  headers=headers_for(exc, settings.max_rows))
 
-    def describe_service(request: Request, requested: list[str]) -> Response:
+    async def describe_service(request: Request, requested: list[str]) -> Response:
         fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
         if fmt is None:
             raise NotAcceptable(f"The service description is available as {offered('graph')}.")
         endpoint = (settings.base_url.rstrip("/") + "/sparql" if settings.base_url
                     else str(request.url.replace(query="", fragment="")))
         try:
-            _, manifest = current_manifest(settings)
+            _, manifest = await lookups.manifest()
             graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
-        except StoreUnavailable:
+        except Unavailable:
             graphs = []
         prefixes = {"sd": SD, **{p: ns for p, ns in PREFIXES.items() if p != "id"}}
         body = ox.serialize(service_description(endpoint, graphs, settings), format=fmt.syntax, prefixes=prefixes)
@@ -201,7 +202,7 @@ def router(pool: WorkerPool, settings: Settings) -> APIRouter:
             if len(queries) > 1:
                 raise BadRequest("Give one query parameter, not several.")
             if query is None:
-                return describe_service(request, format)
+                return await describe_service(request, format)
             return await answer(request, query, default_graph_uri, named_graph_uri, format)
         except QueryError as exc:
             return error_answer(exc)

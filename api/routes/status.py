@@ -2,41 +2,20 @@
 
 import json
 import logging
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from kg.errors import StoreError
 from kg.settings import Settings
-from kg.store import MANIFEST, StoreLayout
 
-from ..errors import StoreUnavailable
+from ..errors import QueryError
 from ..jsonld import document
 from ..lookups import Lookups
 from ..models import ClassCount, HealthPublic, StatsPublic
 from . import JSON_OR_JSONLD, LIST_RESPONSES
 
 log = logging.getLogger("ctkg.api")
-
-
-def current_manifest(settings: Settings) -> tuple[str, dict]:
-    """The name and manifest of the build being served; StoreUnavailable when there is none."""
-    layout = StoreLayout(settings.store_dir)
-    try:
-        return layout.current_build().name, layout.manifest()
-    except (StoreError, OSError, ValueError) as exc:
-        log.debug("the graph is not available: %s", exc)  # with its path: for the operator, not the client
-        raise StoreUnavailable() from None
-
-
-def build_manifest(build: Path) -> dict:
-    """The manifest of one build; StoreUnavailable when it cannot be read (e.g. pruned meanwhile)."""
-    try:
-        return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        log.debug("the manifest of %s cannot be read: %s", build, exc)
-        raise StoreUnavailable() from None
+HEALTH_TIMEOUT_S = 2.0
 
 
 def router(lookups: Lookups, settings: Settings) -> APIRouter:
@@ -48,7 +27,7 @@ def router(lookups: Lookups, settings: Settings) -> APIRouter:
     async def stats(request: Request) -> Response:
         found = await lookups.rows("entities-per-class")
         # The counts and the manifest come from the same build, even when a new one was published meanwhile.
-        manifest = build_manifest(Path(found.build)) if found.build else current_manifest(settings)[1]
+        _, manifest = await lookups.manifest(found.build)
         rows = found.rows
         classes = [ClassCount(iri=r["class"], label=r.get("label"), entities=int(r["entities"])) for r in rows]
         return document(request, StatsPublic(triples=manifest["triples"], quads=manifest["quads"],
@@ -56,15 +35,18 @@ def router(lookups: Lookups, settings: Settings) -> APIRouter:
                                              classes=classes))
 
     @api.get("/health", response_model=HealthPublic, summary="Whether the service can answer queries",
-             description="200 when a graph is built and a query worker runs; 503 otherwise. Runs no query.",
+             description="200 when a graph is built and a query worker runs; 503 otherwise. With the embedded "
+                         "store it runs no query; over a remote SPARQL server it reads the pushed build's record "
+                         f"there (within {HEALTH_TIMEOUT_S:g} s).",
              responses={503: {"model": HealthPublic, "description": "Not ready"}})
     async def health() -> Response:
         pool = lookups.pool
-        health = HealthPublic(status="ok", workers=len(pool.pids), workers_idle=pool.idle)
+        health = HealthPublic(status="ok", backend="remote" if lookups.remote else "embedded",
+                              workers=len(pool.pids), workers_idle=pool.idle)
         try:
-            build, manifest = current_manifest(settings)
+            build, manifest = await lookups.manifest(timeout=HEALTH_TIMEOUT_S)
             health.build, health.built_at, health.triples = build, manifest.get("built_at"), manifest.get("triples")
-        except StoreUnavailable:
+        except QueryError:
             health.status = "unavailable"
         if not pool.pids:
             health.status = "unavailable"
