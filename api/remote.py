@@ -72,9 +72,8 @@ class RemoteGraph:
     @contextmanager
     def query(self, text: str, form: str, default_graphs: tuple[str, ...] = (),
               named_graphs: tuple[str, ...] = ()) -> Iterator[object]:
-        form_fields = [("query", self.prologue + text),
-                       *(("default-graph-uri", g) for g in default_graphs),
-                       *(("named-graph-uri", g) for g in named_graphs)]
+        form_fields = {"query": self.prologue + text, "default-graph-uri": list(default_graphs),
+                       "named-graph-uri": list(named_graphs)}
         try:
             with self.client.stream("POST", self.endpoint, data=form_fields,
                                     headers={"Accept": ACCEPT[form]}) as response:

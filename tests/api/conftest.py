@@ -50,12 +50,112 @@ def _ontology_dir(tmp: Path) -> Path:
     return stub
 
 
-def built_store(tmp: Path, data_dir: Path, **overrides) -> Settings:
-    """Build `data_dir` into a fresh store under `tmp`; returns settings that serve it."""
+class OxigraphServer:
+    """A real Oxigraph server (`oxigraph serve`, or `serve-read-only`) on 127.0.0.1, from PyPI's `oxigraph`."""
+
+    def __init__(self, location: Path, read_only: bool, timeout_s: int | None = None):
+        binary = shutil.which("oxigraph")
+        if binary is None:
+            pytest.fail("--backend remote needs the Oxigraph server: pip install -e '.[test]' (PyPI package oxigraph)")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        command = [binary, "serve-read-only" if read_only else "serve", "--location", str(location),
+                   "--bind", f"127.0.0.1:{self.port}", *(["--timeout-s", str(timeout_s)] if timeout_s else [])]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the Oxigraph server did not start: {' '.join(command)}")
+                time.sleep(0.05)
+        OxigraphServer.running.append(self)
+
+    running: list["OxigraphServer"] = []
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/query"
+
+    @property
+    def store_url(self) -> str:
+        return self.base + "/store"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self in OxigraphServer.running:
+            OxigraphServer.running.remove(self)
+
+
+def serve_remotely(settings: Settings, location: Path) -> Settings:
+    """The production layout on 127.0.0.1: push the build to a writer, stop it, and serve its database with
+    `oxigraph serve-read-only` (with its own time limit); returns settings for the API's remote mode."""
+    from kg.push import push
+
+    writer = OxigraphServer(location, read_only=False)
+    try:
+        push(settings, writer.store_url)
+    finally:
+        writer.stop()
+    reader = OxigraphServer(location, read_only=True, timeout_s=math.ceil(TIMEOUT_S) + 1)
+    return settings.model_copy(update={"sparql_endpoint": reader.query_url})
+
+
+# Why a test runs with the embedded store only (pytest.mark.embedded_only):
+NEVER_ENDS = ("it sends a query that never ends, which an Oxigraph server cannot stop (oxigraph/oxigraph#1336): "
+              "it would keep a core busy for the rest of the run; test_remote.py checks the deadline on a server "
+              "of its own")
+LOCAL_STORE = "it is about the store's builds on disk; test_remote.py checks the same of a pushed graph"
+BACKEND = {"name": "embedded"}  # set from --backend when the session starts
+
+
+def built_locally(tmp: Path, data_dir: Path, **overrides) -> Settings:
+    """Build `data_dir` into a fresh store under `tmp`; returns settings that serve that store."""
     settings = Settings(ontology_dir=_ontology_dir(tmp), shapes_dir=ROOT / "shapes", data_dir=data_dir,
                         store_dir=tmp / "store", query_timeout_s=TIMEOUT_S, query_workers=2, **overrides)
     build(settings)
     return settings
+
+
+def built_store(tmp: Path, data_dir: Path, **overrides) -> Settings:
+    """Build `data_dir` into a fresh store under `tmp`; returns settings that serve it: from the store itself,
+    or, with --backend remote, from a real Oxigraph server the build was pushed to."""
+    settings = built_locally(tmp, data_dir, **overrides)
+    if BACKEND["name"] == "remote":
+        settings = serve_remotely(settings, tmp / "oxigraph")
+        ENDPOINTS[settings.store_dir] = settings.sparql_endpoint
+    return settings
+
+
+ENDPOINTS: dict[Path, str] = {}  # store directory -> the remote endpoint it was pushed to (--backend remote)
+
+
+def pytest_configure(config) -> None:
+    BACKEND["name"] = config.getoption("--backend")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if config.getoption("--backend") != "remote":
+        return
+    for item in items:
+        marker = item.get_closest_marker("embedded_only")
+        if marker is not None:
+            item.add_marker(pytest.mark.skip(reason=f"embedded store only: {marker.args[0] if marker.args else ''}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_oxigraph_servers():
+    yield
+    for server in list(OxigraphServer.running):
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -162,8 +262,9 @@ class ServerProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.workers_wanted = int(settings.get("query_workers", 2))
+        remote = {"CTKG_SPARQL_ENDPOINT": ENDPOINTS[Path(store_dir)]} if Path(store_dir) in ENDPOINTS else {}
         env = {**os.environ, "PYTHONPATH": str(ROOT), "CTKG_STORE_DIR": str(store_dir),
-               "CTKG_QUERY_TIMEOUT_S": str(TIMEOUT_S),
+               "CTKG_QUERY_TIMEOUT_S": str(TIMEOUT_S), **remote,
                **{f"CTKG_{name.upper()}": str(value) for name, value in settings.items()}}
         with log.open("wb") as out:
             self.process = subprocess.Popen(

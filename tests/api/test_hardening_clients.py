@@ -9,7 +9,9 @@ import time
 import httpx
 import pytest
 
-from .conftest import ServerProcess, assert_no_leak, children, cpu_seconds, is_dead, peak_memory_of, running_server
+from .conftest import (
+    NEVER_ENDS, ServerProcess, assert_no_leak, children, cpu_seconds, is_dead, peak_memory_of, running_server,
+)
 from .test_hardening_queries import RUNAWAY, SORTED_CROSS_PRODUCT, busiest, run
 
 GUARDED = {"query_timeout_s": 4, "worker_memory_mb": 640, "max_concurrent_per_client": 2, "query_workers": 2}
@@ -26,6 +28,7 @@ def guarded(real_settings, tmp_path_factory):
 
 # --- 5. The memory cap stops a query before the deadline does ----------------------------------------
 
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_a_query_that_needs_more_memory_than_the_cap_stops_its_worker_only(guarded):
     guarded.wait_ready()
     started = time.monotonic()
@@ -43,6 +46,7 @@ def test_a_query_that_needs_more_memory_than_the_cap_stops_its_worker_only(guard
 
 # --- 8. Too many requests at once from one client --------------------------------------------------
 
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_too_many_requests_at_once_from_one_client_is_429(guarded):
     guarded.wait_ready()
     answers: list[httpx.Response] = []
@@ -91,6 +95,7 @@ def _give_up_httpx(server: ServerProcess, _: str) -> None:
 
 @pytest.mark.parametrize(("hang_up", "method"), [(_hang_up_raw, "GET"), (_hang_up_raw, "POST"),
                                                  (_give_up_httpx, "GET")])
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_a_client_that_goes_away_has_its_worker_killed_within_a_second(guarded, hang_up, method):
     guarded.wait_ready()
     workers = guarded.workers()
@@ -138,6 +143,7 @@ def _start_runaway(server: ServerProcess) -> tuple[threading.Thread, dict]:
     return thread, answer
 
 
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_sigterm_ends_the_server_within_the_deadline_even_with_a_query_running(doomed):
     workers = doomed.workers()
     thread, answer = _start_runaway(doomed)
@@ -151,6 +157,7 @@ def test_sigterm_ends_the_server_within_the_deadline_even_with_a_query_running(d
     assert all(is_dead(pid) for pid in workers) and not children(doomed.pid)
 
 
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_a_killed_server_leaves_no_query_running(doomed):
     workers = doomed.workers()
     thread, _ = _start_runaway(doomed)

@@ -26,7 +26,7 @@ from kg.errors import FactsError
 from kg.facts import read_facts
 from kg.settings import Settings
 
-from .conftest import ROOT, SEED, assert_no_leak
+from .conftest import LOCAL_STORE, ROOT, SEED, assert_no_leak
 
 # --- 11. REST injection attempts -------------------------------------------------------------------
 
@@ -276,6 +276,7 @@ def test_an_unexpected_failure_is_a_bare_500(settings, monkeypatch):
     assert_no_leak(response, str(settings.store_dir), "Permission denied")
 
 
+@pytest.mark.embedded_only(LOCAL_STORE)
 def test_no_graph_is_503_without_the_store_path(settings, tmp_path):
     store = tmp_path / "never-built"
     with TestClient(create_app(settings.model_copy(update={"store_dir": store, "query_workers": 1}))) as client:

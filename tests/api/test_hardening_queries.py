@@ -13,7 +13,7 @@ import pytest
 
 from kg.vocab import ONTOLOGY_IRI
 
-from .conftest import TIMEOUT_S, assert_no_leak, cpu_seconds, is_dead, peak_memory_of, percentile
+from .conftest import NEVER_ENDS, TIMEOUT_S, assert_no_leak, cpu_seconds, is_dead, peak_memory_of, percentile
 
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 COUNT_GRAPHS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -192,6 +192,7 @@ def busiest(pids: list[int], before: dict[int, float]) -> int:
     return max(pids, key=lambda pid: cpu_seconds(pid) - before.get(pid, 0.0))
 
 
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_runaway_count_is_stopped_its_worker_killed_and_health_stays_fast(real_server):
     base = real_server.base
     real_server.wait_ready()
@@ -238,6 +239,7 @@ def test_runaway_count_is_stopped_its_worker_killed_and_health_stays_fast(real_s
 SORTED_CROSS_PRODUCT = "SELECT ?s WHERE { ?a ?b ?c . ?d ?e ?f . ?s ?h ?i } ORDER BY ?s ?c ?f LIMIT 10"
 
 
+@pytest.mark.embedded_only(NEVER_ENDS)
 def test_sorted_cross_product_stops_within_the_memory_cap(real_server, real_settings):
     base = real_server.base
     real_server.wait_ready()

@@ -13,7 +13,7 @@ from api.workers import Engine, Page, QueryJob
 from kg.build import build
 from kg.vocab import PREFIXES
 
-from .conftest import HERE
+from .conftest import HERE, LOCAL_STORE
 
 APPLICATIONS = "SELECT ?a WHERE { ?a a ctkg:RegulatoryApplication } ORDER BY ?a"
 
@@ -65,6 +65,7 @@ def test_every_api_query_parses(engine):
         inspect(sparql(name), PREFIXES)
 
 
+@pytest.mark.embedded_only(LOCAL_STORE)
 def test_a_rebuild_is_served_without_a_restart(settings, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(settings.data_dir, data)
@@ -77,6 +78,7 @@ def test_a_rebuild_is_served_without_a_restart(settings, tmp_path):
         assert client.get("/companies/markup-corp").status_code == 200
 
 
+@pytest.mark.embedded_only(LOCAL_STORE)
 def test_without_a_graph_every_query_says_503(settings, tmp_path):
     empty = settings.model_copy(update={"store_dir": tmp_path / "nothing-built", "query_workers": 1})
     with TestClient(create_app(empty)) as client:
