@@ -13,7 +13,6 @@ nodes that link to them; every other node is as it was in the previous build, wh
 
 import functools
 import io
-import itertools
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -33,7 +32,7 @@ from .settings import Settings
 from .sources import Cache, Compiled, Context, compile_all
 from .sources import add_inferred_types as _type_source
 from .sources import superclasses as _superclasses
-from .store import StoreLayout, as_default, mirror_into_default, named_quads, unmirror_from_default
+from .store import StoreLayout, mirror_into_default, named_quads, unmirror_from_default
 from .validate import (
     Finding,
     ShapePlan,
@@ -284,7 +283,8 @@ def _previous(layout: StoreLayout, context: Context) -> tuple[Path | None, dict 
 
 
 class _Concatenated(io.RawIOBase):
-    """Several binary files read as one stream, so that one bulk load takes them all."""
+    """Several binary files read as one stream, so that one bulk load takes them all. A part is a path, an
+    open binary file, or a function that returns one of these."""
 
     def __init__(self, parts: list):
         self.parts = parts
@@ -299,6 +299,8 @@ class _Concatenated(io.RawIOBase):
                 if not self.parts:
                     return 0
                 part = self.parts.pop(0)
+                if callable(part):  # a part made when its turn comes, so one file is in memory at a time
+                    part = part()
                 self.current = open(part, "rb") if isinstance(part, Path) else part  # noqa: SIM115
             n = self.current.readinto(buffer)
             if n:
@@ -310,6 +312,17 @@ class _Concatenated(io.RawIOBase):
         if self.current is not None:
             self.current.close()
         super().close()
+
+
+def _as_triples(nquads: bytes, graph: str) -> io.BytesIO:
+    """One graph's N-Quads, as we serialize them (`<s> <p> <o> <graph> .` a line; a newline in a literal is
+    escaped), turned into N-Triples by cutting the graph name off each line's end: the bulk loader then
+    fills the default graph with no Python object per triple. Lines that do not all end so are parsed."""
+    ending = f" <{graph}> .\n".encode()
+    if nquads.count(b"\n") == nquads.count(ending):
+        return io.BytesIO(nquads.replace(ending, b" .\n"))
+    triples = (q.triple for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    return io.BytesIO(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
 
 
 def _bulk_load(store: ox.Store, parts: list) -> None:
@@ -326,11 +339,9 @@ def _fresh(run: _Run, build_dir: Path) -> dict[str, int]:
     try:
         ontology = ox.serialize(to_ox_quads(run.ontology, ONTOLOGY_IRI), format=ox.RdfFormat.N_QUADS)
         _bulk_load(store, [io.BytesIO(ontology)] + [run.cache.quads_path(c.key) for c in run.files])
-        # The default graph: the same quads parsed again, into the default graph (see kg.store).
-        parts = itertools.chain([ontology], (run.cache.quads_path(c.key) for c in run.files))
-        store.bulk_extend(as_default(itertools.chain.from_iterable(  # one file open at a time
-            ox.parse(part, format=ox.RdfFormat.N_QUADS) if isinstance(part, bytes)
-            else ox.parse(path=part, format=ox.RdfFormat.N_QUADS) for part in parts)))
+        # The default graph (see kg.store): the same files, each quad's graph name cut off, loaded as triples.
+        _bulk_load(store, [lambda: _as_triples(ontology, str(ONTOLOGY_IRI))] + [
+            (lambda c=c: _as_triples(run.cache.quads_path(c.key).read_bytes(), c.source)) for c in run.files])
         run.seconds["load"] = time.perf_counter() - t0
 
         run.progress("validating the graph: classes of linked nodes, nodes stated by several files, quality checks")
