@@ -10,11 +10,14 @@ Steps, each bounded in time and count, and every server on 127.0.0.1 only:
 3. each competency question (kg/queries/*.rq) on the built store in process, on rdflib in memory, on
    Oxigraph server (`oxigraph serve-read-only`) and through the CTKG API (`ctkg serve`) when it runs;
    each engine in its own process, killed when one query passes the cap (the result is then null);
-4. REST lookups and a point lookup under 8 clients, through the API and on Oxigraph server.
-The table goes to stdout, everything to the JSON file.
+4. REST lookups and point lookups with 1 and 8 clients, through the API and on Oxigraph server, with the
+   CPU the rest of the machine used meanwhile (it is shared).
+The table goes to stdout, everything to the JSON file. `--store` reuses a store built before (steps 1-2 are
+skipped, and the build figures are left out).
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -28,6 +31,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -42,7 +46,23 @@ BINDINGS = {
     "approvals-by-target": {"antigen": "<https://w3id.org/ctkg/id/antigen/synthetic-antigen-0000>"},
     "approvals-as-of": {"asOf": '"2024-06-30"^^<http://www.w3.org/2001/XMLSchema#date>'},
 }
-POINT_LOOKUP = "decisions-by-product"  # the question used for the throughput comparison
+PRODUCT = "https://w3id.org/ctkg/id/product/synthetic-product-000000-1"
+# Point lookups for the load test, each sent to the API's /sparql and to Oxigraph server: a competency
+# question bound to one product, and one resource's statements, plain and as the API's own lookup asks for
+# them (with labels, grouped).
+POINT_LOOKUPS = {
+    "decisions-by-product": lambda: bound_text(_question("decisions-by-product"), "decisions-by-product"),
+    "resource-statements": lambda: f"SELECT ?property ?value WHERE {{ <{PRODUCT}> ?property ?value }}",
+    "resource-properties": lambda: _api_query("resource-properties", {"resource": f"<{PRODUCT}>"}),
+}
+# REST lookups for the load test: a product, and /search for a name that is a label (an index lookup) and for
+# a part of a name that is nobody's whole name (every name is read).
+REST_LOOKUPS = {
+    "product": "/products/synthetic-product-000000-1",
+    "search-name": "/search?" + urllib.parse.urlencode({"q": "synthetic product 0-1"}),
+    "search-part": "/search?" + urllib.parse.urlencode({"q": "thetic product 0-1"}),
+}
+LOAD_CLIENTS = 8
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -62,14 +82,25 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def bound_text(text: str, name: str) -> str:
-    """The question with its bindings as a VALUES block opening every WHERE clause, subqueries included (a
-    binding is seen inside them, as with pyoxigraph's substitutions): one query text for every engine; the
-    substitutions themselves are timed in the `store_subst_ms` column."""
-    values = BINDINGS.get(name)
-    if not values:
-        return text
-    block = " ".join(f"VALUES ?{var} {{ {term} }}" for var, term in values.items())
-    return re.sub(r"WHERE\s*\{", lambda m: m.group(0) + " " + block + " ", text)
+    """The question with its bindings as a VALUES block opening every WHERE clause, subqueries included, as
+    the API binds values (`kg.sparql_text.bind_values`): one query text for every engine; pyoxigraph's
+    substitutions are timed in the `store_subst_ms` column."""
+    from kg.sparql_text import bind_values
+
+    return bind_values(text, {var: _ox_term(term) for var, term in BINDINGS.get(name, {}).items()})
+
+
+def _question(name: str) -> str:
+    from kg.query import questions
+
+    return questions()[name].text
+
+
+def _api_query(name: str, bindings: dict[str, str]) -> str:
+    from api.lookups import sparql
+    from kg.sparql_text import bind_values
+
+    return bind_values(sparql(name), {var: _ox_term(term) for var, term in bindings.items()})
 
 
 class TreeMemory(threading.Thread):
@@ -106,6 +137,40 @@ class TreeMemory(threading.Thread):
                 except (OSError, ValueError, IndexError):
                     pass
             self.peak = max(self.peak, total)
+
+
+class CpuElsewhere:
+    """How many cores the rest of the machine kept busy during a measurement: the whole machine's busy time
+    (/proc/stat) minus that of this process and its descendants (the servers, engines and clients)."""
+
+    def __init__(self):
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def machine_busy() -> int:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+
+    @staticmethod
+    def tree_busy() -> int:
+        busy = 0
+        for pid in TreeMemory(os.getpid()).tree():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                busy += sum(int(x) for x in stat[11:15])  # utime stime cutime cstime
+            except (OSError, ValueError, IndexError):
+                pass
+        return busy
+
+    def __enter__(self):
+        self.start = (time.monotonic(), self.machine_busy(), self.tree_busy())
+        return self
+
+    def __exit__(self, *exc):
+        t0, machine0, tree0 = self.start
+        elapsed = time.monotonic() - t0
+        others = (self.machine_busy() - machine0) - (self.tree_busy() - tree0)
+        self.cores = max(0.0, others / self.tick / elapsed) if elapsed > 0 else 0.0
 
 
 # --- the build, in a child process ---
@@ -279,20 +344,23 @@ class Engine:
 
 
 class Server:
-    """A server process on 127.0.0.1, stopped for sure on exit."""
+    """A server process on 127.0.0.1, stopped for sure on exit. Its stderr goes to a file, not a pipe: a pipe
+    nobody reads fills up (64 KB) and then blocks the server on its next log line."""
 
     def __init__(self, argv: list[str], port: int, probe: str, env: dict | None = None):
         self.argv, self.port, self.probe = argv, port, probe
         self.env = {**os.environ, **(env or {})}
         self.process = None
+        self.stderr = None
 
     def __enter__(self):
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        self.stderr = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=self.stderr,
                                         start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.argv[0]} exited: {self.process.stderr.read()[-500:]!r}")
+                raise RuntimeError(f"{self.argv[0]} exited: {self.log_tail()!r}")
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 connection.request("GET", self.probe)
@@ -302,6 +370,17 @@ class Server:
                 time.sleep(0.2)
         self.__exit__()
         raise RuntimeError(f"{self.argv[0]} did not answer on 127.0.0.1:{self.port} within 60 s")
+
+    def log_tail(self, size: int = 500) -> str:
+        self.stderr.seek(0, os.SEEK_END)
+        self.stderr.seek(max(0, self.stderr.tell() - size))
+        return self.stderr.read().decode("utf-8", "replace")
+
+    def died(self) -> dict | None:
+        """The exit code and the end of its log, if the server has exited."""
+        if self.process is None or self.process.poll() is None:
+            return None
+        return {"exit_code": self.process.returncode, "log": self.log_tail()}
 
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
@@ -318,14 +397,17 @@ class Server:
 
 def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict, clients: int,
            seconds: float, max_requests: int) -> dict:
+    """`clients` threads, each with a kept-alive connection, sending the same request until `seconds` have
+    passed or `max_requests` were sent. Only 200 answers are timed; the others are counted by kind (an HTTP
+    status, or the exception)."""
     latencies: list[float] = []
-    errors = [0]
+    errors: dict[str, int] = {}
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine = []
+        mine, failed = [], {}
         for _ in range(max_requests // clients):
             if time.monotonic() > stop_at:
                 break
@@ -334,17 +416,20 @@ def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict,
                 connection.request(method, path, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                ok = response.status == 200
-            except OSError:
-                ok = False
+                outcome = str(response.status)
+            except (OSError, http.client.HTTPException) as exc:
+                outcome = type(exc).__name__
+                connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            if ok:
+            if outcome == "200":
                 mine.append((time.perf_counter() - t) * 1000)
             else:
-                with lock:
-                    errors[0] += 1
+                failed[outcome] = failed.get(outcome, 0) + 1
+        connection.close()
         with lock:
             latencies.extend(mine)
+            for kind, n in failed.items():
+                errors[kind] = errors.get(kind, 0) + n
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -353,11 +438,12 @@ def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict,
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    if not latencies:
-        return {"requests": 0, "errors": errors[0]}
-    return {"clients": clients, "requests": len(latencies), "errors": errors[0], "seconds": elapsed,
-            "rps": len(latencies) / elapsed, "p50_ms": statistics.median(latencies),
-            "p99_ms": percentile(latencies, 99)}
+    out = {"clients": clients, "requests": len(latencies), "errors": sum(errors.values()), "error_kinds": errors,
+           "seconds": elapsed}
+    if latencies:
+        out.update({"rps": len(latencies) / elapsed, "p50_ms": statistics.median(latencies),
+                    "p99_ms": percentile(latencies, 99)})
+    return out
 
 
 def sparql_request(text: str) -> tuple[bytes, dict]:
@@ -410,40 +496,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-limit-s", type=float, default=1800.0)
     parser.add_argument("--load-seconds", type=float, default=5.0, help="duration of each 8-client load")
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["rdflib", "oxigraph_server", "http", "incremental", "load"])
+                        choices=["rdflib", "oxigraph_server", "http", "incremental", "questions", "load"])
+    parser.add_argument("--store", type=Path, help="a store built before (`ctkg build --store`): no generation "
+                                                   "and no build; time the questions and the load on its current build")
     args = parser.parse_args(argv)
 
-    from bench.generate import generate
     from kg.query import questions
 
     results: dict = {"triples_requested": args.triples, "seed": args.seed, "machine": machine(),
                      "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "cap_s": args.cap_s, "runs": args.runs, "budget_s": args.budget_s}
-    data = args.work / f"data-{args.triples}-seed{args.seed}"
-    if not (data / "synthetic-reference.yaml").exists():
-        generate(data, args.triples, args.seed)
-    store = args.work / f"store-{args.triples}-seed{args.seed}"
-    shutil.rmtree(store, ignore_errors=True)
-
-    print(f"building {data} ...", file=sys.stderr)
-    full = timed_build(data, store, full=True, limit_s=args.build_limit_s)
-    results.update({
-        "triples": full["triples"], "quads": full["quads"], "sources": full["sources"],
-        "build_s": full["seconds"]["total"], "parse_s": full["seconds"]["parse"],
-        "validate_s": full["seconds"]["validate"], "load_s": full["seconds"]["load"],
-        "peak_rss_mb": full["tree_peak_rss_mb"], "build": full,
-    })
-    if "incremental" not in args.skip:
-        path, old = change_one_file(data)
-        try:
-            changed = timed_build(data, store, full=False, limit_s=args.build_limit_s)
-        finally:
-            path.write_text(old, encoding="utf-8")
-        restored = timed_build(data, store, full=False, limit_s=args.build_limit_s)
-        results["incremental"] = {"changed_file": str(path), "edit": changed, "restore": restored}
-        results["incremental_s"] = changed["seconds"]["total"]
-    location = str(Path(full["build_dir"]) if "incremental" in args.skip else
-                   Path(results["incremental"]["restore"]["build_dir"])) + "/oxigraph"
+    if args.store:
+        store = args.store.resolve()
+        location = prebuilt(store, results)
+    else:
+        store = args.work / f"store-{args.triples}-seed{args.seed}"
+        location = generate_and_build(args, store, results)
 
     engines: dict[str, Engine] = {
         "store": Engine("store", {"location": location}, 120),
@@ -467,8 +535,11 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         servers.append(("http", Server(
             [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--store",
-             str(store)], port, "/status",
-            env={"CTKG_QUERY_TIMEOUT_S": str(args.cap_s), "CTKG_MAX_ROWS": "100000000"})))
+             str(store)], port, "/health",
+            # The load test's clients all come from 127.0.0.1: the per-client cap (4 by default) would answer
+            # most of its 8 clients' requests with 429.
+            env={"CTKG_QUERY_TIMEOUT_S": str(args.cap_s), "CTKG_MAX_ROWS": "100000000",
+                 "CTKG_MAX_CONCURRENT_PER_CLIENT": str(4 * LOAD_CLIENTS)})))
         engines["http"] = Engine("http", {"port": port, "path": "/sparql", "cap_s": args.cap_s}, 60)
 
     started = []
@@ -476,17 +547,20 @@ def main(argv: list[str] | None = None) -> int:
         for name, server in servers:
             try:
                 server.__enter__()
-                started.append(server)
+                started.append((name, server))
             except RuntimeError as exc:
                 results.setdefault("errors", {})[name] = str(exc)
                 engines.pop(name, None)
-        results["questions"] = run_questions(questions(), engines, args)
+        if "questions" not in args.skip:
+            with CpuElsewhere() as elsewhere:
+                results["questions"] = run_questions(questions(), engines, args)
+            results["questions_cpu_elsewhere"] = elsewhere.cores
         if "load" not in args.skip:
-            results["load"] = run_load(engines, args, store)
+            results["load"] = run_load(engines, started, location, args)
     finally:
         for engine in engines.values():
             engine.stop()
-        for server in started:
+        for _, server in started:
             server.__exit__()
     results["engine_ready_s"] = {k: e.ready_s for k, e in engines.items()}
     print(table(results))
@@ -495,6 +569,45 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(results, indent=2, sort_keys=True), encoding="utf-8")
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
+
+
+def generate_and_build(args, store: Path, results: dict) -> str:
+    """Steps 1 and 2: the facts files, a full build, an incremental one and a restore. Returns the location
+    of the Oxigraph store of the last build."""
+    from bench.generate import generate
+
+    data = args.work / f"data-{args.triples}-seed{args.seed}"
+    if not (data / "synthetic-reference.yaml").exists():
+        generate(data, args.triples, args.seed)
+    shutil.rmtree(store, ignore_errors=True)
+    print(f"building {data} ...", file=sys.stderr)
+    full = timed_build(data, store, full=True, limit_s=args.build_limit_s)
+    results.update({
+        "triples": full["triples"], "quads": full["quads"], "sources": full["sources"],
+        "build_s": full["seconds"]["total"], "parse_s": full["seconds"]["parse"],
+        "validate_s": full["seconds"]["validate"], "load_s": full["seconds"]["load"],
+        "peak_rss_mb": full["tree_peak_rss_mb"], "build": full,
+    })
+    if "incremental" not in args.skip:
+        path, old = change_one_file(data)
+        try:
+            changed = timed_build(data, store, full=False, limit_s=args.build_limit_s)
+        finally:
+            path.write_text(old, encoding="utf-8")
+        restored = timed_build(data, store, full=False, limit_s=args.build_limit_s)
+        results["incremental"] = {"changed_file": str(path), "edit": changed, "restore": restored}
+        results["incremental_s"] = changed["seconds"]["total"]
+    return str(Path(full["build_dir"]) if "incremental" in args.skip else
+               Path(results["incremental"]["restore"]["build_dir"])) + "/oxigraph"
+
+
+def prebuilt(store: Path, results: dict) -> str:
+    """A store built before: its current build's size from the manifest. Returns its Oxigraph location."""
+    build_dir = (store / "current").resolve()
+    manifest = json.loads((build_dir / "manifest.json").read_text(encoding="utf-8"))
+    results.update({"prebuilt_store": str(build_dir), "build": None, "triples": manifest.get("triples"),
+                    "quads": manifest.get("quads"), "sources": len(manifest.get("sources", []))})
+    return str(build_dir / "oxigraph")
 
 
 def api_available() -> bool:
@@ -537,30 +650,44 @@ def run_questions(named: dict, engines: dict, args) -> dict:
     return out
 
 
-def run_load(engines: dict, args, store: Path) -> dict:
-    """REST lookups (one client) and the point lookup with 8 clients, through the API and Oxigraph server."""
-    from kg.query import questions
-
+def run_load(engines: dict, servers: list, location: str, args) -> dict:
+    """Point lookups through the API's /sparql and on Oxigraph server, and REST lookups, each with 1 and with
+    8 clients; each measurement notes the cores the rest of the machine kept busy meanwhile."""
     out: dict = {}
-    text = bound_text(questions()[POINT_LOOKUP].text, POINT_LOOKUP)
-    body, headers = sparql_request(text)
-    if "oxigraph_server" in engines:
-        port = engines["oxigraph_server"].config["port"]
-        out["oxigraph_server_point_lookup_8_clients"] = hammer(port, "POST", "/query", body, headers, 8,
-                                                              args.load_seconds, 100_000)
-    if "http" in engines:
-        port = engines["http"].config["port"]
-        out["http_point_lookup_8_clients"] = hammer(port, "POST", "/sparql", body, headers, 8, args.load_seconds,
-                                                   100_000)
-        out["http_point_lookup_1_client"] = hammer(port, "POST", "/sparql", body, headers, 1, args.load_seconds,
-                                                  2_000)
-        product = BINDINGS[POINT_LOOKUP]["product"].strip("<>").rsplit("/", 1)[1]
-        for label, path in (("rest_product", f"/products/{product}"),
-                            ("rest_search", "/search?" + urllib.parse.urlencode({"q": "synthetic product 0-1"}))):
-            out[f"{label}_1_client"] = hammer(port, "GET", path, None, {"Accept": "application/json"}, 1,
-                                              args.load_seconds, 2_000)
-            out[f"{label}_8_clients"] = hammer(port, "GET", path, None, {"Accept": "application/json"}, 8,
-                                               args.load_seconds, 100_000)
+
+    def measure(key: str, port: int, method: str, path: str, body, headers) -> None:
+        for clients in (1, LOAD_CLIENTS):
+            print(f"load: {key}, {clients} client(s) ...", file=sys.stderr)
+            with CpuElsewhere() as elsewhere:
+                m = hammer(port, method, path, body, headers, clients, args.load_seconds, 100_000)
+            out[f"{key}_{clients}_client{'s' if clients > 1 else ''}"] = {**m, "cpu_elsewhere": elsewhere.cores}
+            for name, server in servers:
+                if (death := server.died()) is not None:
+                    out.setdefault("servers_died", {}).setdefault(name, {**death, "during": key})
+
+    ports = {}
+    with contextlib.ExitStack() as stack:
+        if "oxigraph_server" in engines:
+            # A server of its own, without --timeout-s: Oxigraph 0.5.13 keeps one thread per query alive for the
+            # whole timeout (6,164 threads after 6,157 queries with --timeout-s 60, 5 without), and thousands of
+            # queries a second then abort it ("failed to allocate an alternative stack"). The same was reported
+            # in OriginTrail/dkg#1757.
+            port = free_port()
+            server = stack.enter_context(Server(
+                ["oxigraph", "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}"], port,
+                "/query?query=ASK%7B%7D"))
+            servers = [*servers, ("oxigraph_server_for_load", server)]
+            ports["oxigraph_server"] = port
+        if "http" in engines:
+            ports["http"] = engines["http"].config["port"]
+        for name, text in POINT_LOOKUPS.items():
+            body, headers = sparql_request(text())
+            for kind, path in (("oxigraph_server", "/query"), ("http", "/sparql")):
+                if kind in ports:
+                    measure(f"{kind}_{name}", ports[kind], "POST", path, body, headers)
+        if "http" in ports:
+            for name, path in REST_LOOKUPS.items():
+                measure(f"rest_{name}", ports["http"], "GET", path, None, {"Accept": "application/json"})
     return out
 
 
@@ -574,23 +701,26 @@ def _ratio(a, b) -> str:
 
 def table(results: dict) -> str:
     b = results["build"]
-    lines = [
-        f"## {results['triples']:,} triples ({results['quads']:,} quads, {results['sources']} facts files)",
-        "",
-        "| build | seconds |", "|---|---|",
-        f"| full build, total | {results['build_s']:.1f} |",
-        f"| parse / validate / load | {results['parse_s']:.1f} / {results['validate_s']:.1f} / {results['load_s']:.1f} |",
-        f"| files read and checked in parallel (wall) | {b['phases'].get('compile', 0):.1f} |",
-        f"| graph-wide checks (wall) | {b['phases'].get('check', 0):.1f} |",
-        f"| peak memory, process tree (MB) | {results['peak_rss_mb']:,.0f} |",
-    ]
+    lines = [f"## {results['triples']:,} triples ({results['quads']:,} quads, {results['sources']} facts files)", ""]
+    if b is None:
+        lines.append(f"(a store built before: {results['prebuilt_store']})")
+    else:
+        lines += [
+            "| build | seconds |", "|---|---|",
+            f"| full build, total | {results['build_s']:.1f} |",
+            f"| parse / validate / load | {results['parse_s']:.1f} / {results['validate_s']:.1f} "
+            f"/ {results['load_s']:.1f} |",
+            f"| files read and checked in parallel (wall) | {b['phases'].get('compile', 0):.1f} |",
+            f"| graph-wide checks (wall) | {b['phases'].get('check', 0):.1f} |",
+            f"| peak memory, process tree (MB) | {results['peak_rss_mb']:,.0f} |",
+        ]
     if "incremental_s" in results:
         inc = results["incremental"]["edit"]
         lines.append(f"| incremental build, one file changed | {results['incremental_s']:.2f} "
                      f"({inc['compiled']} file read, {inc['changed']} graph replaced) |")
     lines += ["", "| question | rows | store p50 / p99 ms | store, substitutions | API /sparql | Oxigraph server "
               "| rdflib | API ÷ store | server ÷ store | rdflib ÷ store |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for name, row in results["questions"].items():
+    for name, row in results.get("questions", {}).items():
         store = row.get("store_ms")
         lines.append(
             f"| {name} | {row.get('rows', '—')} | {_ms(store)} / {_ms(row.get('store_p99_ms'))} "
@@ -599,12 +729,18 @@ def table(results: dict) -> str:
             f"| {_ratio(row['oxigraph_server_ms'], store)} | {_ratio(row['rdflib_ms'], store)} |")
     load = results.get("load") or {}
     if load:
-        lines += ["", "| load (127.0.0.1) | clients | requests/s | p50 ms | p99 ms |", "|---|---|---|---|---|"]
+        lines += ["", "| load (127.0.0.1) | clients | requests/s | p50 ms | p99 ms | errors | other CPU, cores |",
+                  "|---|---|---|---|---|---|---|"]
         for name, m in load.items():
+            if name == "servers_died":
+                continue
             if m.get("requests"):
-                lines.append(f"| {name} | {m['clients']} | {m['rps']:,.0f} | {_ms(m['p50_ms'])} | {_ms(m['p99_ms'])} |")
+                lines.append(f"| {name} | {m['clients']} | {m['rps']:,.1f} | {_ms(m['p50_ms'])} | {_ms(m['p99_ms'])} "
+                             f"| {m['errors'] or ''} | {m['cpu_elsewhere']:.2f} |")
             else:
-                lines.append(f"| {name} | — | failed ({m.get('errors')} errors) | | |")
+                lines.append(f"| {name} | {m['clients']} | failed: {m['error_kinds']} | | | | |")
+    for name, death in load.get("servers_died", {}).items():
+        lines.append(f"\n{name} exited with code {death['exit_code']} during {death['during']}: {death['log'][-200:]!r}")
     return "\n".join(lines)
 
 

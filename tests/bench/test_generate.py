@@ -30,5 +30,5 @@ def test_size_is_about_what_was_asked(tmp_path):
 def test_bindings_reach_subqueries():
     text = "SELECT ?x WHERE { { SELECT ?x WHERE { ?x ?p ?product } } }"
     bound = bound_text(text, "decisions-by-product")
-    assert bound.count("VALUES ?product") == 2
+    assert bound.count("VALUES (?product)") == 2
     assert bound_text(text, "pending-reviews") == text
