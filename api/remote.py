@@ -96,7 +96,7 @@ class RemoteGraph:
         detail = response.read().decode("utf-8", "replace").strip()[:500]
         log.warning("the SPARQL server answered %s: %s", response.status_code, detail)
         if response.status_code == 400:
-            raise QuerySyntaxError(f"The SPARQL server refused the query: {detail}")
+            raise QuerySyntaxError(detail)
         if response.status_code in (503, 504) or "timeout" in detail.lower() or "timed out" in detail.lower():
             raise QueryTimeout("The SPARQL server that holds the graph stopped the query at its time limit.")
         raise StoreUnavailable(UNREACHABLE)

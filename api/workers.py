@@ -129,7 +129,7 @@ class Engine:
         return self._store
 
     def answer(self, job: QueryJob) -> QueryAnswer:
-        from .screen import inspect
+        from .screen import explain_syntax_error, inspect
 
         shape = None if job.trusted else inspect(job.sparql, self.prefixes)
         if shape is not None:
@@ -156,8 +156,11 @@ class Engine:
             result = store.query(text, **options)
             answer = self._serialize(result, job, shape.form if shape else None)
             return replace(answer, build=str(self._build))
-        except SyntaxError as exc:
-            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from None
+        except (SyntaxError, QuerySyntaxError) as exc:  # the store's parser, or the remote server's 400
+            message = exc.message if isinstance(exc, QuerySyntaxError) else str(exc)
+            if job.trusted:
+                raise EngineError(f"The API's own query could not be read: {message}") from None
+            raise explain_syntax_error(job.sparql, self.prefixes, message) from None
         except (ValueError, RuntimeError) as exc:  # e.g. bindings for a query without a WHERE keyword
             raise EngineError(f"The query could not be run: {exc}") from None
         except OSError as exc:

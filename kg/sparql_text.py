@@ -16,12 +16,14 @@ from collections.abc import Mapping
 
 import pyoxigraph as ox
 
-# What can hide a bracket or a keyword: comments, strings (long ones first) and IRIs.
+# What can hide a bracket or a keyword: comments, strings (long ones first) and IRIs. An escape of a prefixed
+# name's local part (`id:product\/x`, `ex:a\#b`) is its own token, so its `#` does not open a comment.
 TOKENS = re.compile(r"""
     (?P<comment>\#[^\n\r]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
   | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<escape>\\[_~.\-!$&'()*+,;=/?\#@%])
   | (?P<open>[{(\[])
   | (?P<close>[})\]])
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)

@@ -1,11 +1,21 @@
-"""The screen: size and nesting before any parser, then the parse tree (not keywords) for updates,
-SERVICE and FROM."""
+"""The screen: size and nesting before any parser, then the tokens where their reading is certain, else
+the parse tree, for updates, SERVICE and FROM."""
 
 import pytest
 
 from api.errors import QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
-from api.screen import check_size_and_nesting, has_service_keyword, inspect, nesting_depth
+from api.screen import (
+    check_size_and_nesting,
+    explain_syntax_error,
+    has_service_keyword,
+    inspect,
+    nesting_depth,
+    parsed_shape,
+    quick_shape,
+)
 from kg.vocab import PREFIXES
+
+from .conftest import ROOT
 
 
 def test_nesting_ignores_strings_and_comments():
@@ -70,7 +80,9 @@ SERVICE = "SERVICE <http://127.0.0.1:9/> { ?s ?p ?o }"
 def test_the_parse_tree_alone_finds_service_anywhere(query, monkeypatch):
     monkeypatch.setattr("api.screen.has_service_keyword", lambda text: False)
     with pytest.raises(ServiceRefused):
-        inspect(query, PREFIXES)
+        parsed_shape(query, PREFIXES)
+    with pytest.raises(ServiceRefused):  # and the tokens alone find it too
+        quick_shape(query)
     with pytest.raises(ServiceRefused):  # and rdflib's reading of escapes is covered too
         inspect(query.replace("SERVICE", "\\u0053ERVICE"), PREFIXES)
 
@@ -99,7 +111,7 @@ def test_updates_are_refused(update):
 
 def test_syntax_error_says_where():
     with pytest.raises(QuerySyntaxError) as caught:
-        inspect("SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?o = ) }", PREFIXES)
+        parsed_shape("SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?o = ) }", PREFIXES)
     assert "line 3" in caught.value.message
 
 
@@ -114,3 +126,48 @@ def test_dataset_clauses_are_read_from_the_tree():
 def test_predeclared_prefixes_resolve_in_from():
     shape = inspect("SELECT * FROM ctkg:x WHERE { ?s ?p ?o }", PREFIXES)
     assert shape.default_graphs == ("https://w3id.org/ctkg/ontology#x",)
+
+
+def test_a_syntax_error_the_engine_finds_is_explained_with_its_line():
+    explained = explain_syntax_error("SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?o = ) }", PREFIXES, "engine says")
+    assert isinstance(explained, QuerySyntaxError) and "line 3" in explained.message
+    # where rdflib finds no fault, the engine's own message stands
+    assert "engine says" in explain_syntax_error("SELECT * WHERE { ?s ?p ?o }", PREFIXES, "engine says").message
+
+
+@pytest.mark.parametrize("query", [
+    'SELECT * WHERE { ?s ?p "\\u0041" }',  # an escape rdflib and Jena decode before they read anything
+    "SELECT * WHERE { BIND('''long''' AS ?x) }",
+    'SELECT * WHERE { BIND("""long""" AS ?x) }',
+    "SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o \\ }",  # a backslash that escapes nothing in a name
+    "JUNK",
+])
+def test_what_the_tokens_cannot_settle_goes_to_the_parser(query):
+    assert quick_shape(query) is None
+
+
+def test_an_escaped_hash_in_a_prefixed_name_hides_nothing():
+    """`ex:a\\#b` is one name to a SPARQL lexer: its `#` opens no comment that could hide SERVICE."""
+    query = "PREFIX ex: <http://e/> SELECT * WHERE { ?s ex:a\\#b ?o . SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"
+    assert has_service_keyword(query)
+    with pytest.raises(ServiceRefused):
+        quick_shape(query)
+
+
+def test_a_long_string_whose_end_lexers_may_read_differently_is_parsed():
+    query = "SELECT * WHERE { BIND('''a'''' AS ?x) SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } #'"
+    assert quick_shape(query) is None
+    with pytest.raises((ServiceRefused, QuerySyntaxError)):
+        inspect(query, PREFIXES)
+
+
+QUERY_FILES = sorted([*(ROOT / "kg" / "queries").glob("*.rq"), *(ROOT / "api" / "queries").glob("*.rq")])
+
+
+@pytest.mark.parametrize("path", QUERY_FILES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_the_tokens_read_what_the_parser_reads(path):
+    text = path.read_text(encoding="utf-8")
+    quick = quick_shape(text)
+    assert quick is not None, "the project's own queries are read from their tokens"
+    assert quick == parsed_shape(text, PREFIXES)
