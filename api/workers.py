@@ -24,7 +24,6 @@ import os
 import signal
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from multiprocessing.connection import Connection
@@ -333,16 +332,6 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int,
 # The server's side
 
 
-def _exchange(conn: Connection, job: QueryJob | None):
-    """Send a job (or nothing) and wait for the reply; runs on a thread. Returns the exception on failure."""
-    try:
-        if job is not None:
-            conn.send(job)
-        return conn.recv()
-    except (EOFError, OSError) as exc:
-        return exc
-
-
 class _Worker:
     """One worker process and the server's end of its pipe."""
 
@@ -354,30 +343,48 @@ class _Worker:
                   settings.sparql_endpoint, settings.query_timeout_s))
         self.process.start()
         child_end.close()  # so that the server sees end-of-file when the worker dies
-        self.pending: asyncio.Future | None = None  # the thread waiting for this worker's reply
+        self.pending: asyncio.Future | None = None  # the reply awaited from this worker, while one is
 
     @property
     def pid(self) -> int | None:
         return self.process.pid
 
-    async def exchange(self, executor: ThreadPoolExecutor, job: QueryJob | None, timeout: float):
+    async def exchange(self, job: QueryJob | None, timeout: float):
+        """Send a job (or nothing) and await the reply, read by the event loop when the pipe is readable (a
+        thread waiting on each pipe cost more than the query, measured). Returns the exception, not the
+        reply, when the worker has gone; raises TimeoutError at `timeout`."""
         loop = asyncio.get_running_loop()
-        self.pending = loop.run_in_executor(executor, _exchange, self.conn, job)
-        async with asyncio.timeout(timeout):
-            reply = await asyncio.shield(self.pending)
-        self.pending = None
-        return reply
+        try:
+            if job is not None:
+                self.conn.send(job)  # small (the query's size is capped) and the worker is waiting for it
+        except OSError as exc:
+            return exc
+        reply, fd = loop.create_future(), self.conn.fileno()
+
+        def readable() -> None:
+            loop.remove_reader(fd)
+            if not reply.done():
+                try:
+                    reply.set_result(self.conn.recv())
+                except (EOFError, OSError) as exc:
+                    reply.set_result(exc)
+
+        loop.add_reader(fd, readable)
+        self.pending = reply
+        try:
+            async with asyncio.timeout(timeout):
+                return await reply
+        finally:  # answered, timed out or cancelled: stop watching the pipe either way
+            loop.remove_reader(fd)
+            self.pending = None
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, TypeError):
             os.kill(self.process.pid, signal.SIGKILL)
 
     async def retire(self) -> None:
-        """Kill the process, reap it, and close the pipe once no thread is reading it."""
+        """Kill the process, reap it, and close the pipe."""
         self.kill()
-        if self.pending is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.pending, 5)
         await asyncio.to_thread(self.process.join, 5)
         self.conn.close()
 
@@ -389,7 +396,6 @@ class WorkerPool:
         self.settings = settings
         self._context = multiprocessing.get_context("spawn")
         self._size = settings.query_workers
-        self._executor: ThreadPoolExecutor | None = None
         self._idle: asyncio.Queue[_Worker] | None = None
         self._workers: set[_Worker] = set()
         self._background: set[asyncio.Task] = set()
@@ -407,7 +413,6 @@ class WorkerPool:
 
     async def start(self) -> None:
         """Start the workers and wait (a bounded time) until they are ready."""
-        self._executor = ThreadPoolExecutor(max_workers=self._size * 2 + 2, thread_name_prefix="ctkg-query")
         self._idle = asyncio.Queue()
         starting = [self._in_background(self._start_one()) for _ in range(self._size)]
         await asyncio.wait(starting, timeout=START_TIMEOUT_S)
@@ -426,7 +431,7 @@ class WorkerPool:
             worker = _Worker(self._context, self.settings)
             self._workers.add(worker)
             try:
-                reply = await worker.exchange(self._executor, None, START_TIMEOUT_S)
+                reply = await worker.exchange(None, START_TIMEOUT_S)
             except TimeoutError:
                 reply = None
             if isinstance(reply, tuple) and reply[0] == "ready":
@@ -466,7 +471,7 @@ class WorkerPool:
             raise WorkersBusy(f"Every query worker stayed busy for {limit:g} s; try again later.") from None
         healthy = False
         try:
-            reply = await worker.exchange(self._executor, job, max(0.0, deadline - loop.time()))
+            reply = await worker.exchange(job, max(0.0, deadline - loop.time()))
             if isinstance(reply, BaseException):
                 raise WorkerDied(f"The query stopped its worker: it may have needed more than the "
                                  f"{self.settings.worker_memory_mb} MB a worker may use.")
@@ -501,5 +506,3 @@ class WorkerPool:
         for worker in workers:
             await asyncio.to_thread(worker.process.join, max(0.0, deadline - time.monotonic()))
             await worker.retire()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
