@@ -6,8 +6,8 @@ default graph, as the embedded store has them. A worker sends a query that the s
 (`api.screen`) by the SPARQL 1.1 Protocol, as a form POST with the project's prefixes declared in front of
 it, and reads the answer as it streams in: solutions as TSV, graphs as N-Triples, a boolean as JSON. The
 worker stops reading at the row limit and closes the connection; at the deadline the server kills the
-worker, which closes it too. The remote server should bound its own queries as well (`oxigraph
-serve-read-only --timeout-s`), since closing a connection does not stop every engine's query.
+worker, which closes it too. Closing a connection does not stop every engine's query: Oxigraph server's
+does not (docs/remote.md says what that means, and what Fuseki does).
 
 Nothing but the query endpoint is ever contacted: no redirects are followed and no proxy settings are
 read from the environment.
