@@ -30,6 +30,7 @@ from .errors import QueryError, QuerySyntaxError, QueryTooDeep, QueryTooLarge, S
 
 Form = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 
+_BRACKET = re.compile(r"[()\[\]]")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -65,7 +66,7 @@ def nesting_depth(text: str) -> int:
     depth = deepest = 0
     for match in TOKENS.finditer(text):
         kind = match.lastgroup
-        if kind == "iri":
+        if kind == "iri" and _BRACKET.search(match.group()):  # most IRIs have none: skip the loop
             for char in match.group():
                 depth += 1 if char in "([" else -1 if char in ")]" else 0
                 deepest = max(deepest, depth)
@@ -83,7 +84,9 @@ def check_size_and_nesting(text: str, max_bytes: int, max_depth: int) -> None:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryTooLarge(f"The query is {size} bytes; this endpoint accepts at most {max_bytes}.")
-    depth = max(nesting_depth(text), nesting_depth(decode_escapes(text)))
+    depth = nesting_depth(text)
+    if "\\" in text:  # only an escape can make the decoded text differ
+        depth = max(depth, nesting_depth(decode_escapes(text)))
     if depth > max_depth:
         raise QueryTooDeep(f"The query nests brackets {depth} deep; this endpoint accepts at most {max_depth}.")
 
