@@ -546,11 +546,34 @@ GROUP BY ?application
 """
 
 
+# The same rule for a question about one product or authority: a NOT EXISTS on the application at hand
+# (a grouped subquery is evaluated over every application in the graph first: 180 ms at 1M triples, 1 ms so).
+DATE_BLOCK_PER_APPLICATION = """
+OPTIONAL {
+?application ctkg:decisionDate ?given .
+FILTER NOT EXISTS {
+?application ctkg:decisionDate ?better .
+FILTER (STRLEN(STR(?better)) > STRLEN(STR(?given))
+|| (STRLEN(STR(?better)) = STRLEN(STR(?given)) && STR(?better) < STR(?given)))
+}
+"""
+
+
 @pytest.mark.parametrize("name", sorted(n for n, q in questions().items() if "ctkg:decisionDate ?" in q.text
-                                         and "NOT EXISTS { ?application ctkg:decisionDate" not in q.text))
+                                         and "NOT EXISTS { ?application ctkg:decisionDate ?date }" not in q.text))
 def test_questions_pick_one_date_per_application_the_same_way(name):
     text = "\n".join(line.strip() for line in questions()[name].text.splitlines())
-    assert DATE_BLOCK.strip() in text, f"{name}.rq reads decision dates without the shared block (data/README.md)"
+    assert DATE_BLOCK.strip() in text or DATE_BLOCK_PER_APPLICATION.strip() in text, \
+        f"{name}.rq reads decision dates without one of the two shared blocks (data/README.md)"
+
+
+def test_the_two_date_blocks_pick_the_same_date(store):
+    """Both ways of picking an application's decision date give the same date, application by application."""
+    grouped = "SELECT ?application ?dateText WHERE { ?application a ctkg:RegulatoryApplication ." + DATE_BLOCK + "}"
+    each = ("SELECT ?application (STR(?given) AS ?dateText) WHERE { ?application a ctkg:RegulatoryApplication ."
+            + DATE_BLOCK_PER_APPLICATION + "} }")
+    picked = [{(r["application"], r["dateText"]) for r in rows(store, query)} for query in (grouped, each)]
+    assert picked[0] == picked[1] and any(date for _, date in picked[0])
 
 
 def test_the_readme_lists_every_question():
