@@ -131,7 +131,8 @@ def read_inputs(settings: Settings, progress: Progress = _quiet) -> Inputs:
 
 
 def check(inputs: Inputs, shapes: Graph, store: ox.Store | None = None, union: Graph | None = None) -> ValidationResult:
-    """The reference validation: pySHACL on the union of all sources, and the QC queries."""
+    """The reference validation: pySHACL (whatever engine builds use) on the union of all sources, and the
+    QC queries."""
     return validate(union if union is not None else inputs.union(), shapes, inputs.records, store)
 
 
@@ -198,7 +199,7 @@ def build(settings: Settings, progress: Progress = _quiet, full: bool = False) -
     t0 = time.perf_counter()
     ontology = load_ontology(settings.ontology_dir)
     shapes = load_shapes(settings.shapes_dir)
-    plan = plan_shapes(shapes)
+    plan = plan_shapes(shapes, settings.shacl_engine)
     context = Context.make(settings.ontology_dir, settings.shapes_dir, ontology, plan)
     layout = StoreLayout(settings.store_dir)
     previous_dir, previous = (None, None) if full else _previous(layout, context)
@@ -466,7 +467,7 @@ def _check_graph(run: _Run, store: ox.Store, graphs_of: dict[str, list[str]], fo
             shacl = _local_findings(run, store, graphs_of) + class_findings(store, run.plan.class_checks, foci)
         else:
             run.progress(f"the shapes are not local ({run.plan.reason}): validating the whole graph in one piece")
-            shacl = shacl_findings(_graph_of(store, None), run.plan.shapes, inplace=True)
+            shacl = shacl_findings(_graph_of(store, None), run.plan.shapes, inplace=True, engine=run.plan.engine)
         qc_found, extra = qc.result()
     return result_of(shacl, qc_found, lambda focus: _locate(run, store, focus)), extra
 

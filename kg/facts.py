@@ -49,13 +49,15 @@ def date(value) -> list[Term]:
         raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
     value = value.strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        # ASCII digits only: `\d` would take "٢٠٢٣", which is no XSD date (pySHACL let one through).
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             dt.date.fromisoformat(value)
             return [Literal(value, datatype=XSD.date)]
-        if re.fullmatch(r"\d{4}-\d{2}", value):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
             dt.date.fromisoformat(value + "-01")
             return [Literal(value, datatype=XSD.gYearMonth)]
-        if re.fullmatch(r"\d{4}", value):
+        if re.fullmatch(r"[0-9]{4}", value):
+            dt.date(int(value), 1, 1)  # no year 0000
             return [Literal(value, datatype=XSD.gYear)]
     except ValueError:
         raise ValueError(f"{value!r} is not a real calendar date") from None

@@ -1,6 +1,7 @@
 """All settings of CTKG in one place; each can be set by an environment variable `CTKG_<NAME>`."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,9 @@ class Settings(BaseSettings):
     store_dir: Path = Path("var/store")
     # Processes that read and check facts files in a large build; 0 means one per core.
     build_workers: int = Field(0, ge=0, le=64)
+    # The SHACL engine of a build: pyshacl-turbo (Rust, ~7x faster) or pyshacl (the reference; `ctkg validate`
+    # always uses it). They agree on every file we have; see kg/validate.py.
+    shacl_engine: Literal["pyshacl-turbo", "pyshacl"] = "pyshacl-turbo"
 
     # Serving.
     host: str = "127.0.0.1"

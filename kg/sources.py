@@ -63,6 +63,7 @@ class Context:
     superclasses: dict[str, list[str]]  # class IRI -> all its superclass IRIs
     local_shapes_nt: str  # the plan's local shapes, as N-Triples (a Graph does not pickle cheaply)
     local: bool  # False: the shapes are not local; files are not checked one by one
+    shacl_engine: str  # the SHACL engine that checks each file (kg.validate.ENGINES)
 
     @classmethod
     def make(cls, ontology_dir: Path, shapes_dir: Path, ontology: Graph, plan: ShapePlan) -> "Context":
@@ -71,10 +72,10 @@ class Context:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
         for module_file in (facts_module.__file__, __file__, Path(__file__).with_name("validate.py")):
             digest.update(Path(module_file).read_bytes())
-        for dist in ("rdflib", "pyshacl", "pyoxigraph"):
+        for dist in ("rdflib", plan.engine, "pyoxigraph"):  # findings cached under another engine are not reused
             digest.update(f"{dist}={metadata.version(dist)}".encode())
         closure = {str(cls_): sorted(str(s) for s in sups) for cls_, sups in superclasses(ontology).items()}
-        return cls(digest.hexdigest(), closure, plan.local_shapes.serialize(format="nt"), plan.local)
+        return cls(digest.hexdigest(), closure, plan.local_shapes.serialize(format="nt"), plan.local, plan.engine)
 
     def key(self, content: bytes) -> str:
         return hashlib.sha256(self.fingerprint.encode() + b"\0" + content).hexdigest()
@@ -157,7 +158,7 @@ def compile_file(path: Path, key: str, context: Context, shapes: Graph | None) -
     t1 = time.process_time()
     findings = []
     if shapes is not None:
-        findings = shacl_findings(src.graph, shapes, inplace=True)
+        findings = shacl_findings(src.graph, shapes, inplace=True, engine=context.shacl_engine)
     t2 = time.process_time()
     nquads = ox.serialize(to_ox_quads(src.graph, src.source), format=ox.RdfFormat.N_QUADS)
     t3 = time.process_time()

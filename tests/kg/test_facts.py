@@ -21,7 +21,8 @@ def test_dates_keep_their_precision(written, datatype):
     assert date(written) == [Literal(written, datatype=datatype)]
 
 
-@pytest.mark.parametrize("written", ["2023-02-30", "2023-13", "June 2023", "23-06", ""])
+@pytest.mark.parametrize("written", ["2023-02-30", "2023-13", "June 2023", "23-06", "", "0000", "0000-01",
+                                     "\u0662\u0660\u0662\u0663", "\uff12\uff10\uff12\uff13-06"])  # Arabic-Indic, full-width digits
 def test_impossible_or_malformed_dates_are_refused(written):
     with pytest.raises(ValueError):
         date(written)
