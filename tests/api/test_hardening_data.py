@@ -44,6 +44,13 @@ def ctkg_build(data: Path, store: Path) -> subprocess.Popen:
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
+def build_data(store: Path) -> None:
+    """`ctkg build` of data/ into store, to the end."""
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(store)], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
 @pytest.fixture(scope="module")
 def place(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("rebuilds")
@@ -74,9 +81,7 @@ def test_a_server_started_before_any_build_serves_the_first_one(served, place):
     response = httpx.get(f"{served.base}/sparql", params={"query": QUADS})
     assert response.status_code == 503 and "ctkg build" in response.text
     assert_no_leak(response, str(place["store"]))
-    done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(place["store"])], cwd=ROOT,
-                          capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    build_data(place["store"])
     graph = Observed(served.base)
     assert graph.quads > 0 and graph.sources == len(facts_files(ROOT / "data"))
     assert graph.build == StoreLayout(place["store"]).current_build().name
@@ -86,9 +91,7 @@ def test_a_server_started_before_any_build_serves_the_first_one(served, place):
 def built(served, place):
     """The served store holds a build: the first test's, or one made here when a test runs alone."""
     if not StoreLayout(place["store"]).current.exists():
-        done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(place["store"])], cwd=ROOT,
-                              capture_output=True, timeout=120)
-        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        build_data(place["store"])
     return served
 
 
