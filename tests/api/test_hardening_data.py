@@ -46,9 +46,12 @@ def ctkg_build(data: Path, store: Path) -> subprocess.Popen:
 
 def build_data(store: Path) -> None:
     """`ctkg build` of data/ into store, to the end."""
-    done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(store)], cwd=ROOT,
-                          capture_output=True, timeout=120)
-    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    build = ctkg_build(ROOT / "data", store)
+    try:
+        output, _ = build.communicate(timeout=120)
+    finally:
+        build.kill()
+    assert build.returncode == 0, output.decode()[-2000:]
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +91,10 @@ def test_a_server_started_before_any_build_serves_the_first_one(served, place):
 
 
 @pytest.fixture
-def built(served, place):
-    """The served store holds a build: the first test's, or one made here when a test runs alone."""
+def built(place) -> None:
+    """The store holds a build: the first test's, or one made here when a test runs alone."""
     if not StoreLayout(place["store"]).current.exists():
         build_data(place["store"])
-    return served
 
 
 def _new_paths(root: Path, known: set[Path]) -> set[Path]:
@@ -103,9 +105,9 @@ def _new_paths(root: Path, known: set[Path]) -> set[Path]:
     return found - known
 
 
+@pytest.mark.usefixtures("built")
 @pytest.mark.parametrize("when", ["as the new build's store is written", "as it starts writing"])
-def test_a_build_killed_half_way_leaves_the_served_graph_as_it_was(built, place, when):
-    served = built
+def test_a_build_killed_half_way_leaves_the_served_graph_as_it_was(served, place, when):
     before = Observed(served.base)
     current = StoreLayout(place["store"]).current_build()
     known = set(place["store"].rglob("*"))
@@ -136,8 +138,8 @@ def stats_counts(stats: dict) -> tuple[int, int, int]:
     return stats["quads"], stats["sources"], sum(c["entities"] for c in stats["classes"])
 
 
-def test_a_rebuild_under_load_is_seen_whole_and_no_request_fails(built, place):
-    served = built
+@pytest.mark.usefixtures("built")
+def test_a_rebuild_under_load_is_seen_whole_and_no_request_fails(served, place):
     old = Observed(served.base)
     seen: list[tuple[str, str, int]] = []  # (what, build or "", value), in each client's order
     failures: list[str] = []
