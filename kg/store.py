@@ -100,7 +100,13 @@ class StoreLayout:
         shutil.rmtree(build_dir, ignore_errors=True)
 
     def manifest(self) -> dict:
-        return json.loads((self.current_build() / MANIFEST).read_text(encoding="utf-8"))
+        return read_manifest(self.current_build())
+
+
+def read_manifest(build_dir: Path) -> dict:
+    """What a build recorded of itself (triples, quads, sources, built_at); OSError or ValueError when the
+    file is missing or unreadable."""
+    return json.loads((build_dir / MANIFEST).read_text(encoding="utf-8"))
 
 
 def open_read_only(root: Path) -> tuple[ox.Store, Path]:

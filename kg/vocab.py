@@ -135,3 +135,21 @@ PREFIXES: dict[str, str] = {
 def sparql_prologue() -> str:
     """PREFIX lines for every prefix in the table."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def prefixed(iri: str, skip: tuple[str, ...] = ()) -> str:
+    """`iri` as a prefixed name of the table (`ctkg:Approved`), or whole when no prefix covers it; prefixes in
+    `skip` are not used (pages show instance IRIs whole, not as `id:`).
+
+    >>> prefixed("https://w3id.org/ctkg/ontology#Approved")
+    'ctkg:Approved'
+    >>> prefixed("https://w3id.org/ctkg/id/authority/fda", skip=("id",))
+    'https://w3id.org/ctkg/id/authority/fda'
+    >>> prefixed("https://example.org/x")
+    'https://example.org/x'
+    """
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and prefix not in skip:
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
