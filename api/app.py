@@ -13,14 +13,14 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from kg import __version__
-from kg.settings import Settings
 
 from .errors import QueryError, headers_for
 from .guards import CancelOnDisconnect, ClientLimit
 from .lookups import Lookups
+from .pool import WorkerPool
 from .routes import applications, authorities, companies, inspections, linked_data, products, search, sources, sparql
 from .routes import status as status_routes
-from .workers import WorkerPool
+from .settings import Settings
 
 DESCRIPTION = """CTKG, a knowledge graph of cell-therapy regulation: which product was approved by which
 authority, when, on whose evidence.
@@ -61,13 +61,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="CTKG API", version=__version__, description=DESCRIPTION, openapi_tags=TAGS,
                   lifespan=lifespan)
-    app.state.pool = pool  # for tests and operators: the live workers' pids are `app.state.pool.pids`
+    # What the routes depend on (`api.routes.LookupsDep`, `SettingsDep`); tests and operators also read the
+    # live workers' pids as `app.state.pool.pids`.
+    app.state.settings, app.state.lookups, app.state.pool = settings, lookups, pool
     app.add_middleware(CancelOnDisconnect)
     app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)  # the outermost: refuses first
-    app.include_router(sparql.router(lookups, settings))
-    for module in (products, authorities, companies, applications, inspections, sources, search, linked_data):
-        app.include_router(module.router(lookups))
-    app.include_router(status_routes.router(lookups, settings))
+    for module in (sparql, products, authorities, companies, applications, inspections, sources, search,
+                   linked_data, status_routes):
+        app.include_router(module.router)
 
     @app.exception_handler(QueryError)
     async def problem(_: Request, exc: QueryError) -> JSONResponse:

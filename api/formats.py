@@ -14,6 +14,8 @@ from typing import Literal
 
 import pyoxigraph as ox
 
+from kg.formats import GRAPH_FORMATS, RESULT_FORMATS
+
 Kind = Literal["solutions", "graph", "record", "page"]
 
 
@@ -32,20 +34,21 @@ class Format:
 
 
 # The order matters: within a kind, the first format is the default for `*/*` and for no Accept header.
+# pyoxigraph's serializer for each comes from the project's one table of formats (`kg.formats`).
 FORMATS: tuple[Format, ...] = (
-    Format("json", "application/sparql-results+json", "solutions", ox.QueryResultsFormat.JSON,
+    Format("json", "application/sparql-results+json", "solutions", RESULT_FORMATS["json"],
            names=("srj",), accepts=("application/json",)),
-    Format("xml", "application/sparql-results+xml", "solutions", ox.QueryResultsFormat.XML,
+    Format("xml", "application/sparql-results+xml", "solutions", RESULT_FORMATS["xml"],
            names=("srx",), accepts=("application/xml", "text/xml")),
-    Format("csv", "text/csv", "solutions", ox.QueryResultsFormat.CSV),
-    Format("tsv", "text/tab-separated-values", "solutions", ox.QueryResultsFormat.TSV),
-    Format("turtle", "text/turtle", "graph", ox.RdfFormat.TURTLE,
+    Format("csv", "text/csv", "solutions", RESULT_FORMATS["csv"]),
+    Format("tsv", "text/tab-separated-values", "solutions", RESULT_FORMATS["tsv"]),
+    Format("turtle", "text/turtle", "graph", GRAPH_FORMATS["turtle"],
            names=("ttl", "n3"), accepts=("application/x-turtle", "application/turtle", "text/n3")),
-    Format("ntriples", "application/n-triples", "graph", ox.RdfFormat.N_TRIPLES,
+    Format("ntriples", "application/n-triples", "graph", GRAPH_FORMATS["ntriples"],
            names=("nt", "n-triples"), accepts=("text/plain",)),
-    Format("jsonld", "application/ld+json", "graph", ox.RdfFormat.JSON_LD,
+    Format("jsonld", "application/ld+json", "graph", GRAPH_FORMATS["jsonld"],
            names=("json-ld", "json"), accepts=("application/json", "application/x-json+ld")),
-    Format("rdfxml", "application/rdf+xml", "graph", ox.RdfFormat.RDF_XML,
+    Format("rdfxml", "application/rdf+xml", "graph", GRAPH_FORMATS["rdfxml"],
            names=("rdf+xml", "rdf", "xml"), accepts=("application/xml", "text/xml")),
     Format("json", "application/json", "record"),
     Format("jsonld", "application/ld+json", "record", names=("json-ld",)),

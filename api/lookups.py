@@ -9,23 +9,25 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib.namespace import XSD
 
 from kg.errors import StoreError
-from kg.settings import Settings
-from kg.store import MANIFEST, StoreLayout
+from kg.rq import read_query
+from kg.store import StoreLayout, read_manifest
 from kg.vocab import DATASET, ID, ONTOLOGY_IRI
 
 from .errors import StoreUnavailable
-from .workers import Page, QueryJob, WorkerPool
+from .jobs import Page, QueryJob
+from .pool import WorkerPool
+from .settings import Settings
 
 log = logging.getLogger("ctkg.api")
 
 Row = dict[str, str]
-XSD_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+XSD_BOOLEAN = ox.NamedNode(str(XSD.boolean))
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,7 @@ class Rows:
 @cache
 def sparql(name: str) -> str:
     """The text of `api/queries/<name>.rq` (one query per file); read on first use, never at import."""
-    return (resources.files("api") / "queries" / f"{name}.rq").read_text(encoding="utf-8")
-
-
-def query_names() -> list[str]:
-    return sorted(e.name[:-3] for e in (resources.files("api") / "queries").iterdir() if e.name.endswith(".rq"))
+    return read_query("api", "queries", name)
 
 
 def one_per_item(rows: list[Row], key: str) -> list[Row]:
@@ -78,7 +76,7 @@ def local_manifest(settings: Settings, build: str | None = None) -> tuple[str, d
     directory, is given); StoreUnavailable when there is none."""
     try:
         path = Path(build) if build else StoreLayout(settings.store_dir).current_build()
-        return path.name, json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        return path.name, read_manifest(path)
     except (StoreError, OSError, ValueError) as exc:
         log.debug("the graph is not available: %s", exc)  # with its path: for the operator, not the client
         raise StoreUnavailable() from None
@@ -100,10 +98,7 @@ class Lookups:
         server. StoreUnavailable when there is none."""
         if not self.remote:
             return local_manifest(self.settings, build)
-        job = QueryJob(sparql("build-record"), {"solutions": "json"}, {"record": ox.NamedNode(str(DATASET))},
-                       trusted=True)
-        answer = await self.pool.run(job, timeout)
-        rows = [{name: term["value"] for name, term in b.items()} for b in json.loads(answer.body)["results"]["bindings"]]
+        rows = (await self.rows("build-record", {"record": ox.NamedNode(str(DATASET))}, timeout=timeout)).rows
         if not rows:
             raise StoreUnavailable("No graph has been pushed to the SPARQL server yet: run `ctkg push`.")
         graphs = {row["graph"]: int(row["graphTriples"]) for row in rows if "graph" in row}
@@ -114,10 +109,11 @@ class Lookups:
         }
 
     async def rows(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-                   page: Page | None = None) -> Rows:
-        """Run `api/queries/<query>.rq` with these bindings; raises the `api.errors` the pool raises."""
+                   page: Page | None = None, timeout: float | None = None) -> Rows:
+        """Run `api/queries/<query>.rq` with these bindings (within `timeout` seconds, by default the query
+        time limit); raises the `api.errors` the pool raises."""
         job = QueryJob(sparql(query), {"solutions": "json"}, dict(bindings or {}), trusted=True, page=page)
-        answer = await self.pool.run(job)
+        answer = await self.pool.run(job, timeout)
         terms = json.loads(answer.body)["results"]["bindings"]
         rows = [{name: term["value"] for name, term in binding.items()} for binding in terms]
         return Rows(rows, answer.total, terms, answer.build)

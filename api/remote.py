@@ -15,13 +15,15 @@ read from the environment.
 
 import io
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pyoxigraph as ox
 
+from kg.rq import read_query
 from kg.sparql_text import bind_values
+from kg.vocab import sparql_prologue
 
 from .errors import EngineError, QuerySyntaxError, QueryTimeout, StoreUnavailable
 
@@ -33,7 +35,6 @@ ACCEPT = {  # what to ask for, by query form: formats that stream, one row or tr
     "CONSTRUCT": "application/n-triples",
     "DESCRIBE": "application/n-triples",
 }
-HAS_GRAPH = "ASK WHERE { GRAPH ?graph { ?s ?p ?o } }"
 UNREACHABLE = "The SPARQL server that holds the graph cannot be reached; try again later."
 
 
@@ -63,9 +64,10 @@ class RemoteGraph:
     """The graph on a SPARQL server: `query` yields a pyoxigraph answer (QuerySolutions, QueryBoolean, or an
     iterator of triples) parsed as it streams."""
 
-    def __init__(self, endpoint: str, prefixes: Mapping[str, str], timeout_s: float):
+    def __init__(self, endpoint: str, timeout_s: float):
         self.endpoint = endpoint
-        self.prologue = "".join(f"PREFIX {prefix}: <{ns}>\n" for prefix, ns in prefixes.items())
+        self.prologue = sparql_prologue()
+        self._graph_exists = read_query("api", "queries", "graph-exists")
         # A backstop only: the API server kills the worker at the query's deadline.
         self.client = httpx.Client(timeout=httpx.Timeout(timeout_s + 5), trust_env=False, follow_redirects=False)
 
@@ -86,7 +88,7 @@ class RemoteGraph:
             raise StoreUnavailable(UNREACHABLE) from None
 
     def has_graph(self, iri: str) -> bool:
-        with self.query(bind_values(HAS_GRAPH, {"graph": ox.NamedNode(iri)}), "ASK") as answer:
+        with self.query(bind_values(self._graph_exists, {"graph": ox.NamedNode(iri)}), "ASK") as answer:
             return bool(answer)
 
     @staticmethod
@@ -114,6 +116,3 @@ class RemoteGraph:
         if rdf_format is None:
             raise EngineError(f"The SPARQL server answered in a format this API does not read ({media_type}).")
         return (quad.triple for quad in ox.parse(body, format=rdf_format))
-
-    def close(self) -> None:
-        self.client.close()

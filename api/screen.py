@@ -2,15 +2,14 @@
 
 Two stages, because a bad query can crash a parser:
 - `check_size_and_nesting` runs in the server: the text's size and how deeply its brackets nest, with
-  no parser at all (pyoxigraph 0.5.13 dies of a segmentation fault at about 5,000 nested braces and
-  rdflib's parser recurses once per level; see MEASUREMENTS.md);
+  no parser at all (pyoxigraph dies of a segmentation fault on braces nested deeply enough, and rdflib's
+  parser recurses once per level);
 - `inspect` runs in the worker process that will run the query, so that a parser that misbehaves takes
   down a worker, which the server replaces, never the server. It refuses updates and SERVICE and says
   what the query is (its form, the graphs a FROM or FROM NAMED names). Most queries are read from their
   tokens (`quick_shape`): that reading is exact when the text has none of the constructs on which
-  lexers disagree. The rest are parsed with rdflib and their parse tree is read (`parsed_shape`): about
-  1 ms for a small query, 70 ms for the largest competency question, which is why it is not the first
-  resort.
+  lexers disagree. The rest are parsed with rdflib and their parse tree is read (`parsed_shape`), which
+  costs far more than reading tokens and so is not the first resort.
 
 rdflib (and Jena) decode `\\uXXXX` escapes anywhere in a query, as SPARQL 1.1 says, and pyoxigraph only
 inside strings and IRIs, so two engines can read one text differently. A text with such an escape

@@ -2,7 +2,7 @@
 
 import math
 
-from kg.settings import Settings
+from .settings import Settings
 
 URL_ENCODING = 3  # a percent-encoded query (`%7B`) takes up to three times its size in a GET's URL
 HEADERS_BYTES = 16_384  # h11's default for the request line and headers, kept for the headers

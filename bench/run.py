@@ -26,12 +26,8 @@ import platform
 import re
 import resource
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -67,12 +63,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 # --- small helpers ---
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -343,55 +333,6 @@ class Engine:
         self.process = None
 
 
-class Server:
-    """A server process on 127.0.0.1, stopped for sure on exit. Its stderr goes to a file, not a pipe: a pipe
-    nobody reads fills up (64 KB) and then blocks the server on its next log line."""
-
-    def __init__(self, argv: list[str], port: int, probe: str, env: dict | None = None):
-        self.argv, self.port, self.probe = argv, port, probe
-        self.env = {**os.environ, **(env or {})}
-        self.process = None
-        self.stderr = None
-
-    def __enter__(self):
-        self.stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.DEVNULL, stderr=self.stderr,
-                                        start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.argv[0]} exited: {self.log_tail()!r}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                connection.request("GET", self.probe)
-                if connection.getresponse().status < 500:
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"{self.argv[0]} did not answer on 127.0.0.1:{self.port} within 60 s")
-
-    def log_tail(self, size: int = 500) -> str:
-        self.stderr.seek(0, os.SEEK_END)
-        self.stderr.seek(max(0, self.stderr.tell() - size))
-        return self.stderr.read().decode("utf-8", "replace")
-
-    def died(self) -> dict | None:
-        """The exit code and the end of its log, if the server has exited."""
-        if self.process is None or self.process.poll() is None:
-            return None
-        return {"exit_code": self.process.returncode, "log": self.log_tail()}
-
-    def __exit__(self, *exc):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
 # --- load: requests from several clients at once, bounded in count and time ---
 
 
@@ -517,6 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         "store": Engine("store", {"location": location}, 120),
         "store_subst": Engine("store_subst", {"location": location}, 120),
     }
+    # The servers, started below by tests.support.servers (the harness the tests use): each a name and how to
+    # start it. Imported here, not at the top, so that `python bench/run.py` has put the repository on sys.path.
+    from tests.support.servers import CtkgServer, OxigraphServer
+
     servers = []
     if "rdflib" not in args.skip and results["triples"] <= args.rdflib_max_triples:
         import pyoxigraph as ox
@@ -525,32 +470,26 @@ def main(argv: list[str] | None = None) -> int:
         ox.Store.read_only(location).dump(str(nquads), ox.RdfFormat.N_QUADS)
         engines["rdflib"] = Engine("rdflib", {"nquads": str(nquads)}, 1800)
     if "oxigraph_server" not in args.skip and shutil.which("oxigraph"):
-        port = free_port()
-        servers.append(("oxigraph_server", Server(
-            ["oxigraph", "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}",
-             "--timeout-s", str(int(args.cap_s))], port, "/query?query=ASK%7B%7D")))
-        engines["oxigraph_server"] = Engine("http", {"port": port, "path": "/query", "cap_s": args.cap_s}, 60)
+        servers.append(("oxigraph_server", "/query", lambda: OxigraphServer(
+            Path(location), read_only=True, timeout_s=int(args.cap_s), ready_timeout=60)))
     # --- HTTP API hook: measured through `ctkg serve` when the API can be built (api.app.create_app) ---
     if "http" not in args.skip and api_available():
-        port = free_port()
-        servers.append(("http", Server(
-            [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--store",
-             str(store)], port, "/health",
-            # The load test's clients all come from 127.0.0.1: the per-client cap (4 by default) would answer
-            # most of its 8 clients' requests with 429.
-            env={"CTKG_QUERY_TIMEOUT_S": str(args.cap_s), "CTKG_MAX_ROWS": "100000000",
-                 "CTKG_MAX_CONCURRENT_PER_CLIENT": str(4 * LOAD_CLIENTS)})))
-        engines["http"] = Engine("http", {"port": port, "path": "/sparql", "cap_s": args.cap_s}, 60)
+        # The load test's clients all come from 127.0.0.1: the per-client cap (4 by default) would answer most
+        # of its 8 clients' requests with 429.
+        servers.append(("http", "/sparql", lambda: CtkgServer(
+            store, ready_timeout=60, query_timeout_s=args.cap_s, max_rows=100_000_000,
+            max_concurrent_per_client=4 * LOAD_CLIENTS)))
 
     started = []
     try:
-        for name, server in servers:
+        for name, path, start in servers:
             try:
-                server.__enter__()
-                started.append((name, server))
-            except RuntimeError as exc:
+                server = start()
+            except (RuntimeError, TimeoutError) as exc:
                 results.setdefault("errors", {})[name] = str(exc)
-                engines.pop(name, None)
+                continue
+            started.append((name, server))
+            engines[name] = Engine("http", {"port": server.port, "path": path, "cap_s": args.cap_s}, 60)
         if "questions" not in args.skip:
             with CpuElsewhere() as elsewhere:
                 results["questions"] = run_questions(questions(), engines, args)
@@ -561,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines.values():
             engine.stop()
         for _, server in started:
-            server.__exit__()
+            server.stop()
     results["engine_ready_s"] = {k: e.ready_s for k, e in engines.items()}
     print(table(results))
     if args.json:
@@ -672,12 +611,11 @@ def run_load(engines: dict, servers: list, location: str, args) -> dict:
             # whole timeout (6,164 threads after 6,157 queries with --timeout-s 60, 5 without), and thousands of
             # queries a second then abort it ("failed to allocate an alternative stack"). The same was reported
             # in OriginTrail/dkg#1757.
-            port = free_port()
-            server = stack.enter_context(Server(
-                ["oxigraph", "serve-read-only", "--location", location, "--bind", f"127.0.0.1:{port}"], port,
-                "/query?query=ASK%7B%7D"))
+            from tests.support.servers import OxigraphServer
+
+            server = stack.enter_context(OxigraphServer(Path(location), read_only=True, ready_timeout=60))
             servers = [*servers, ("oxigraph_server_for_load", server)]
-            ports["oxigraph_server"] = port
+            ports["oxigraph_server"] = server.port
         if "http" in engines:
             ports["http"] = engines["http"].config["port"]
         for name, text in POINT_LOOKUPS.items():

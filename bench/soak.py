@@ -20,9 +20,6 @@ import json
 import os
 import platform
 import random
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -71,12 +68,6 @@ class Ids:
     products: list[str] = field(default_factory=list)
     authorities: list[str] = field(default_factory=list)
     companies: list[str] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request_for(kind: str, ids: Ids, rng: random.Random) -> tuple[str, dict]:
@@ -170,24 +161,6 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def start_server(store: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CTKG_STORE_DIR": str(store), "CTKG_QUERY_WORKERS": str(workers)}
-    with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            health = httpx.get(f"{base}/health", timeout=1).json()
-            if health.get("status") == "ok" and health.get("workers_idle", 0) >= workers:
-                return server
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.1)
-    server.kill()
-    raise SystemExit(f"the server did not start; see {log}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
@@ -217,9 +190,10 @@ def main() -> int:
                     store = Path(scratch) / "store"
                     build(Settings(data_dir=args.data, store_dir=store, ontology_dir=ROOT / "ontology",
                                    shapes_dir=ROOT / "shapes"))
-                port = free_port()
-                server = start_server(store, port, args.workers, Path(scratch) / "server.log")
-                base = f"http://127.0.0.1:{port}"
+                from tests.support.servers import CtkgServer
+
+                server = CtkgServer(store, Path(scratch) / "server.log", ready_timeout=60, query_workers=args.workers)
+                base = server.base
             health = httpx.get(f"{base}/health", timeout=5).json()
             ids = graph_ids(base)
             samples: list[Sample] = []
@@ -235,11 +209,7 @@ def main() -> int:
             elapsed = time.monotonic() - started
         finally:
             if server is not None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                server.stop(timeout=30)
 
     report = {"clients": args.clients, "seconds": elapsed, "base_url": base, "seed": args.seed,
               "triples": health.get("triples"), "build": health.get("build"),

@@ -4,7 +4,7 @@ conform (or the query found a problem), 2 error."""
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,7 +17,7 @@ app = typer.Typer(help="CTKG: build, validate, query, export and serve the cell-
 err = Console(stderr=True)
 out = Console()
 
-StoreOpt = Annotated[Optional[Path], typer.Option(help="Store directory (default: CTKG_STORE_DIR or var/store).")]
+StoreOpt = Annotated[Path | None, typer.Option(help="Store directory (default: CTKG_STORE_DIR or var/store).")]
 
 
 def _settings(**overrides):
@@ -38,7 +38,7 @@ def _fail(exc: Exception, code: int = 2) -> None:
 
 @app.command()
 def build(
-    data: Annotated[Optional[Path], typer.Option(help="Facts directory (default: data).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Facts directory (default: data).")] = None,
     store: StoreOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Read and check every file and load a fresh store, even "
                                        "when only some files changed since the last build.")] = False,
@@ -67,16 +67,16 @@ def build(
 
 @app.command()
 def validate(
-    data: Annotated[Optional[Path], typer.Option(help="Facts directory (default: data).")] = None,
+    data: Annotated[Path | None, typer.Option(help="Facts directory (default: data).")] = None,
 ) -> None:
-    """Validate every facts file against the shapes and quality checks, without building."""
-    from .build import check, read_inputs
-    from .validate import load_shapes
+    """Validate every facts file against the shapes and quality checks, without building.
+
+    The reference check: pySHACL on the whole graph, whatever engine builds use."""
+    from .validate import validate as run_validation
 
     settings = _settings(data_dir=data)
     try:
-        inputs = read_inputs(settings, _progress)
-        result = check(inputs, load_shapes(settings.shapes_dir))
+        result = run_validation(settings, _progress)
     except FactsError as exc:
         _fail(exc, 1)
     except CTKGError as exc:
@@ -96,18 +96,19 @@ def query(
     sparql: Annotated[str, typer.Argument(help="SPARQL text, a .rq file, or a competency question's name.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv, tsv, json, xml; "
                                         "turtle, ntriples, rdfxml, jsonld for CONSTRUCT.")] = "table",
-    bind: Annotated[list[str], typer.Option(help="Bind a variable: --bind product=id:product/x.")] = [],  # noqa: B006
+    bind: Annotated[list[str] | None, typer.Option(help="Bind a variable: --bind product=id:product/x.")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Run a SPARQL query on the built graph (the default graph is the union of all sources)."""
     import pyoxigraph as ox
 
-    from .query import GRAPH_FORMATS, RESULT_FORMATS, resolve, run, term
+    from .formats import GRAPH_FORMATS, RESULT_FORMATS
+    from .query import resolve, run, term
     from .store import open_read_only
 
     settings = _settings(store_dir=store)
     bindings = {}
-    for item in bind:
+    for item in bind or []:
         name, sep, value = item.partition("=")
         if not sep:
             _fail(ValueError(f"--bind {item!r}: write NAME=VALUE"))
@@ -144,17 +145,14 @@ def query(
 
 
 def _show(term) -> str:
+    """A table cell: an IRI as a prefixed name, a literal as its lexical form."""
     if term is None:
         return ""
-    from .vocab import PREFIXES
+    from .vocab import prefixed
 
-    value = term.value
     if hasattr(term, "datatype") or hasattr(term, "language"):
-        return value
-    for prefix, ns in PREFIXES.items():
-        if value.startswith(ns):
-            return f"{prefix}:{value[len(ns):]}"
-    return value
+        return term.value
+    return prefixed(term.value)
 
 
 @app.command()
@@ -172,9 +170,9 @@ def questions() -> None:
 def export(
     format: Annotated[str, typer.Option("--format", "-f", help="turtle, rdfxml, jsonld, ntriples, nquads, trig.")]
     = "turtle",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: stdout).")]
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")]
     = None,
-    protege: Annotated[Optional[Path], typer.Option(help="Write the ontology and all individuals as one "
+    protege: Annotated[Path | None, typer.Option(help="Write the ontology and all individuals as one "
                                                     "RDF/XML file for Protégé.")] = None,
     store: StoreOpt = None,
 ) -> None:
@@ -209,15 +207,18 @@ def export(
 
 @app.command()
 def serve(
-    host: Annotated[Optional[str], typer.Option(help="Address to listen on (CTKG_HOST, default 127.0.0.1).")]
+    host: Annotated[str | None, typer.Option(help="Address to listen on (CTKG_HOST, default 127.0.0.1).")]
     = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (CTKG_PORT, default 8000).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (CTKG_PORT, default 8000).")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Serve the built graph: SPARQL endpoint, REST lookups and linked-data pages."""
+    # The one place the library reaches the web layer, and only when asked to serve.
     from api.server import serve as run_server
+    from api.settings import Settings as APISettings
 
-    settings = _settings(host=host, port=port, store_dir=store)
+    given = {"host": host, "port": port, "store_dir": store}
+    settings = APISettings(**{name: value for name, value in given.items() if value is not None})
     try:
         run_server(settings)
     except CTKGError as exc:
@@ -226,8 +227,9 @@ def serve(
 
 @app.command()
 def push(
-    to: Annotated[Optional[str], typer.Option(help="The SPARQL server's Graph Store Protocol address (CTKG_GRAPH_STORE), "
-                                              "e.g. http://127.0.0.1:7878/store for Oxigraph.")] = None,
+    to: Annotated[str | None, typer.Option(help="The SPARQL server's Graph Store Protocol address "
+                                           "(CTKG_GRAPH_STORE), e.g. http://127.0.0.1:7878/store for Oxigraph.")]
+    = None,
     store: StoreOpt = None,
 ) -> None:
     """Load the current build into a SPARQL server, graph by graph (Graph Store Protocol PUT), with the default
@@ -256,6 +258,42 @@ def manifest(store: StoreOpt = None) -> None:
         out.print_json(json.dumps(StoreLayout(settings.store_dir).manifest()))
     except CTKGError as exc:
         _fail(exc)
+
+
+@app.command()
+def fmt(
+    files: Annotated[list[Path] | None, typer.Argument(help="Facts files or folders (default: the facts "
+                                                       "directory, CTKG_DATA_DIR or data).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 listing the files that are not "
+                                        "in canonical form.")] = False,
+) -> None:
+    """Write facts files in canonical form (data/README.md): key order, indentation, blank lines; comments,
+    quoting and the order of facts are kept."""
+    from .canonical import format_file
+    from .facts import facts_files
+
+    paths = [p for f in files or [_settings().data_dir] for p in (facts_files(f) if f.is_dir() else [f])]
+    changed, failed = [], False
+    for path in paths:
+        try:
+            if format_file(path, write=not check):
+                changed.append(path)
+        except FactsError as exc:
+            err.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+            failed = True
+    for path in changed:
+        out.print(str(path) if check else f"formatted {path}", highlight=False, markup=False)
+    if check and changed:
+        err.print(f"{len(changed)} of {len(paths)} file(s) not in canonical form; to fix: ctkg fmt "
+                  + " ".join(str(p) for p in changed), highlight=False, markup=False, soft_wrap=True)
+    elif not failed:
+        err.print(f"{len(paths)} file(s) in canonical form" if check else
+                  f"{len(changed)} file(s) formatted, {len(paths) - len(changed)} already in canonical form",
+                  highlight=False)
+    if failed:
+        raise typer.Exit(2)
+    if check and changed:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -6,20 +6,13 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
+from .formats import DATASET_FORMATS, GRAPH_FORMATS
 from .oxutil import from_ox
 from .protege import protege_graph, write_protege
 from .store import named_quads
-
 from .vocab import ONTOLOGY_IRI, PREFIXES
 
-# Formats that keep the named graph of each source, and formats that hold the union as one graph.
-DATASET_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
-GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
+# Formats that keep the named graph of each source, then formats that hold the union as one graph.
 FORMATS = sorted(DATASET_FORMATS) + sorted(GRAPH_FORMATS)
 
 

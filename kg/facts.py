@@ -8,12 +8,12 @@ what the graph as a whole must satisfy (required links, classes of linked nodes)
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SDO, SKOS, XSD
 
 from .errors import FactsError
@@ -44,7 +44,15 @@ def texts(value) -> list[Term]:
 
 
 def date(value) -> list[Term]:
-    """`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, typed as precisely as written and no more."""
+    """`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, typed as precisely as written and no more.
+
+    >>> [d.datatype.fragment for d in date("2023-06") + date("2023-06-30")]
+    ['gYearMonth', 'date']
+    >>> date("2023-02-30")
+    Traceback (most recent call last):
+    ...
+    ValueError: '2023-02-30' is not a real calendar date
+    """
     if not isinstance(value, str):
         raise ValueError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
     value = value.strip()
@@ -259,7 +267,7 @@ SOURCE_FIELDS: dict[str, tuple[URIRef, Convert]] = {
 # --- reading ---
 
 
-# libyaml's parser when PyYAML was built with it (PyPI's wheels are): about 6x faster on large builds.
+# libyaml's parser when PyYAML was built with it (PyPI's wheels are), for the time large builds spend parsing.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -321,7 +329,7 @@ def read_yaml(path: Path) -> dict:
         raise FactsError(path, "", f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text") from None
     try:
         _screen_events(text_)
-        doc = yaml.load(text_, Loader=_StringLoader)  # noqa: S506 (a SafeLoader subclass)
+        doc = yaml.load(text_, Loader=_StringLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -422,18 +430,3 @@ def _add_fields(facts: SourceFacts, node: URIRef, values: dict, table: dict, whe
 def facts_files(data_dir: Path) -> list[Path]:
     """Every facts file under `data_dir`, in a stable order."""
     return sorted(p for p in data_dir.rglob("*.yaml") if p.is_file())
-
-
-def read_all(data_dir: Path) -> Iterator[SourceFacts]:
-    for path in facts_files(data_dir):
-        yield read_facts(path)
-
-
-def to_dataset(sources: list[SourceFacts]) -> Dataset:
-    """All sources as one dataset, a named graph per source."""
-    ds = Dataset()
-    for src in sources:
-        target = ds.graph(src.source)
-        for triple in src.graph:
-            target.add(triple)
-    return ds

@@ -1,6 +1,6 @@
 """Conversions between rdflib terms (used to parse and build) and pyoxigraph terms (used to store and query)."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -40,6 +40,10 @@ def to_ox_quads(graph: Graph, graph_name: URIRef | None = None) -> Iterator[ox.Q
         yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)
 
 
-def ox_quads(pairs: Iterable[tuple[URIRef, Graph]]) -> Iterator[ox.Quad]:
-    for name, graph in pairs:
-        yield from to_ox_quads(graph, name)
+def node(name: str) -> ox.NamedNode | ox.BlankNode:
+    """A subject as the build records it (an IRI, or `_:id` for a blank node) back as a pyoxigraph term.
+
+    >>> node("https://w3id.org/ctkg/id/product/x"), node("_:b0")
+    (<NamedNode value=https://w3id.org/ctkg/id/product/x>, <BlankNode value=b0>)
+    """
+    return ox.BlankNode(name[2:]) if name.startswith("_:") else ox.NamedNode(name)

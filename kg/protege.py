@@ -18,7 +18,8 @@ It does not reason and does not validate the data; SHACL and the OWL checks in
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -87,68 +88,85 @@ def protege_graph(ontology: Graph, individuals: Graph) -> Graph:
         return iri in ontology_iris or iri in data_classes or iri in data_predicates or bool(
             kinds.get(iri, set()) - {"individual"})
 
-    problems: list[str] = []
-    needed_individuals: set[URIRef] = set()
-    needed_classes: set[URIRef] = set()
-    undeclared_predicates: set[URIRef] = set()
-
+    needs = _Needs(kinds, is_term, individuals)
     for s, p, o in data:
-        if p in (RDF.first, RDF.rest):
-            continue  # a cell of a list, reported where the list is used as a value
-        if o == RDF.nil or (isinstance(o, BNode) and (o, RDF.first, None) in individuals):
-            problems.append(f"an RDF list is the value of <{p}> on {_name(s)}; OWL individuals cannot have "
-                            "list values")
-            continue
-        if p == RDF.type:
-            if o == OWL.NamedIndividual or o == OWL.Thing:
-                needed_individuals.add(s)
-            elif _reserved(o) or not isinstance(o, URIRef):
-                problems.append(f"{_name(s)} is declared a {_name(o)} in the data; schema statements "
-                                "belong in ontology/ctkg.ttl")
-                continue
-            else:
-                needed_individuals.add(s)
-                needed_classes.add(o)
-        elif p in INDIVIDUAL_PREDICATES:
-            needed_individuals.update((s, o))
-        elif _reserved(p) and p not in BUILT_IN_ANNOTATION_PROPERTIES:
-            problems.append(f"{_name(s)} has a <{p}> statement in the data; schema statements belong in "
-                            "ontology/ctkg.ttl")
-            continue
-        else:
-            kind = kinds.get(p, set())
-            if "object property" in kind:
-                if isinstance(o, Literal):
-                    problems.append(f"{_name(s)} has the literal {o.n3()} as value of the object property <{p}>")
-                    continue
-                needed_individuals.update((s, o))
-            elif "datatype property" in kind:
-                if not isinstance(o, Literal):
-                    problems.append(f"{_name(s)} has the IRI {_name(o)} as value of the datatype property <{p}>")
-                    continue
-                needed_individuals.add(s)
-            else:
-                if not kind and p not in BUILT_IN_ANNOTATION_PROPERTIES:
-                    undeclared_predicates.add(p)
-                if not is_term(s):
-                    needed_individuals.add(s)
-        out.add((s, p, o))
+        if needs.admit(s, p, o):
+            out.add((s, p, o))
 
-    for predicate in undeclared_predicates:
+    for predicate in needs.annotation_properties:
         _declare(out, kinds, predicate, OWL.AnnotationProperty)
-    for cls in needed_classes:
+    for cls in needs.classes:
         if "class" not in kinds.get(cls, set()) and cls != OWL.Thing:
             _declare(out, kinds, cls, OWL.Class)
-    for individual in needed_individuals:
+    for individual in needs.individuals:
         if isinstance(individual, URIRef) and "individual" not in kinds.get(individual, set()):
             _declare(out, kinds, individual, OWL.NamedIndividual)
 
-    for iri, names in sorted(kinds.items()):
-        if len(names) > 1:
-            problems.append(f"<{iri}> is used as {' and '.join(sorted(names))}; one IRI, one kind of entity")
+    problems = needs.problems + [
+        f"<{iri}> is used as {' and '.join(sorted(names))}; one IRI, one kind of entity"
+        for iri, names in sorted(kinds.items()) if len(names) > 1]
     if problems:
         raise ProtegeError(problems)
     return out
+
+
+@dataclass
+class _Needs:
+    """What the data triples need declared, and the problems of those OWL 2 DL cannot take."""
+
+    kinds: dict[URIRef, set[str]]  # the declared kinds of entity of each IRI
+    is_term: Callable[[object], bool]  # a class, property or ontology rather than an individual
+    data: Graph  # where an RDF list used as a value is looked up
+    individuals: set = field(default_factory=set)
+    classes: set = field(default_factory=set)
+    annotation_properties: set = field(default_factory=set)  # predicates nothing declares
+    problems: list[str] = field(default_factory=list)
+
+    def admit(self, s, p, o) -> bool:
+        """Note what the triple needs declared; False when it is left out of the export (a problem noted)."""
+        if p in (RDF.first, RDF.rest):
+            return False  # a cell of a list, reported where the list is used as a value
+        if o == RDF.nil or (isinstance(o, BNode) and (o, RDF.first, None) in self.data):
+            return self._problem(f"an RDF list is the value of <{p}> on {_name(s)}; OWL individuals cannot have "
+                                 "list values")
+        if p == RDF.type:
+            if o == OWL.NamedIndividual or o == OWL.Thing:
+                self.individuals.add(s)
+            elif _reserved(o) or not isinstance(o, URIRef):
+                return self._problem(f"{_name(s)} is declared a {_name(o)} in the data; schema statements "
+                                     "belong in ontology/ctkg.ttl")
+            else:
+                self.individuals.add(s)
+                self.classes.add(o)
+        elif p in INDIVIDUAL_PREDICATES:
+            self.individuals.update((s, o))
+        elif _reserved(p) and p not in BUILT_IN_ANNOTATION_PROPERTIES:
+            return self._problem(f"{_name(s)} has a <{p}> statement in the data; schema statements belong in "
+                                 "ontology/ctkg.ttl")
+        else:
+            return self._admit_property_value(s, p, o)
+        return True
+
+    def _admit_property_value(self, s, p, o) -> bool:
+        kind = self.kinds.get(p, set())
+        if "object property" in kind:
+            if isinstance(o, Literal):
+                return self._problem(f"{_name(s)} has the literal {o.n3()} as value of the object property <{p}>")
+            self.individuals.update((s, o))
+        elif "datatype property" in kind:
+            if not isinstance(o, Literal):
+                return self._problem(f"{_name(s)} has the IRI {_name(o)} as value of the datatype property <{p}>")
+            self.individuals.add(s)
+        else:
+            if not kind and p not in BUILT_IN_ANNOTATION_PROPERTIES:
+                self.annotation_properties.add(p)
+            if not self.is_term(s):
+                self.individuals.add(s)
+        return True
+
+    def _problem(self, message: str) -> bool:
+        self.problems.append(message)
+        return False
 
 
 def write_protege(graph: Graph, path: Path) -> Path:

@@ -18,16 +18,14 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
+from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
 from .errors import PushError
+from .oxutil import to_ox
 from .settings import Settings
-from .store import StoreLayout, open_read_only
+from .store import open_read_only, read_manifest
 from .vocab import DATASET, ONTOLOGY_IRI
 
-VOID = "http://rdfs.org/ns/void#"
-DCTERMS = "http://purl.org/dc/terms/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-XSD = "http://www.w3.org/2001/XMLSchema#"
 N_TRIPLES = "application/n-triples"
 
 
@@ -98,23 +96,24 @@ class GraphStore:
 
 def dataset_record(build: str, built_at: str, default_triples: int, graphs: dict[str, int]) -> list[ox.Triple]:
     """The VoID description of a pushed build (the graph `DATASET`)."""
-    dataset = ox.NamedNode(str(DATASET))
+    dataset = to_ox(DATASET)
     triples = [
-        ox.Triple(dataset, RDF_TYPE, ox.NamedNode(VOID + "Dataset")),
-        ox.Triple(dataset, ox.NamedNode(DCTERMS + "identifier"), ox.Literal(build)),
-        ox.Triple(dataset, ox.NamedNode(DCTERMS + "modified"), ox.Literal(built_at, datatype=ox.NamedNode(XSD + "dateTime"))),
-        ox.Triple(dataset, ox.NamedNode(VOID + "triples"), ox.Literal(str(default_triples), datatype=ox.NamedNode(XSD + "integer"))),
+        ox.Triple(dataset, to_ox(RDF.type), to_ox(VOID.Dataset)),
+        ox.Triple(dataset, to_ox(DCTERMS.identifier), ox.Literal(build)),
+        ox.Triple(dataset, to_ox(DCTERMS.modified), ox.Literal(built_at, datatype=to_ox(XSD.dateTime))),
+        ox.Triple(dataset, to_ox(VOID.triples), ox.Literal(str(default_triples), datatype=to_ox(XSD.integer))),
     ]
     for iri, count in graphs.items():
         graph = ox.NamedNode(iri)
-        triples += [ox.Triple(dataset, ox.NamedNode(VOID + "subset"), graph),
-                    ox.Triple(graph, ox.NamedNode(VOID + "triples"), ox.Literal(str(count), datatype=ox.NamedNode(XSD + "integer")))]
+        triples += [ox.Triple(dataset, to_ox(VOID.subset), graph),
+                    ox.Triple(graph, to_ox(VOID.triples), ox.Literal(str(count), datatype=to_ox(XSD.integer)))]
     return triples
+
 
 
 def pushed_graphs(record: list[ox.Triple]) -> set[str]:
     """The graphs an earlier push recorded in its dataset record."""
-    subset = ox.NamedNode(VOID + "subset")
+    subset = to_ox(VOID.subset)
     return {t.object.value for t in record if t.predicate == subset and isinstance(t.object, ox.NamedNode)}
 
 
@@ -124,11 +123,11 @@ def push(settings: Settings, graph_store: str, progress: Callable[[str], None] =
         raise PushError("No graph store to push to: give --to http://host:7878/store (Oxigraph) or set "
                         "CTKG_GRAPH_STORE.")
     store, build_dir = open_read_only(settings.store_dir)
-    manifest = StoreLayout(settings.store_dir).manifest()
+    manifest = read_manifest(build_dir)
     report = PushReport(build=Path(build_dir).name)
     remote = GraphStore(graph_store)
     try:
-        earlier = pushed_graphs(remote.get(ox.NamedNode(str(DATASET))))
+        earlier = pushed_graphs(remote.get(to_ox(DATASET)))
         names = sorted(store.named_graphs(), key=lambda g: (g.value != str(ONTOLOGY_IRI), g.value))
         for number, graph in enumerate(names, 1):
             quads = store.quads_for_pattern(None, None, None, graph)
@@ -142,7 +141,7 @@ def push(settings: Settings, graph_store: str, progress: Callable[[str], None] =
             remote.delete(ox.NamedNode(iri))
             report.deleted.append(iri)
         named = {iri: n for iri, n in report.graphs.items() if iri != "default"}
-        remote.put(ox.NamedNode(str(DATASET)),
+        remote.put(to_ox(DATASET),
                    dataset_record(report.build, manifest["built_at"], report.graphs["default"], named))
     finally:
         remote.close()

@@ -5,26 +5,13 @@ formatting.
 """
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from .rq import query_files
 from .sparql_text import bind_values
 from .vocab import PREFIXES
-
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
 
 
 @dataclass(frozen=True)
@@ -35,14 +22,15 @@ class Question:
 
 
 def questions() -> dict[str, Question]:
-    """The competency questions shipped with the package, by name (file name without `.rq`)."""
-    folder = resources.files("kg") / "queries"
+    """The competency questions shipped with the package, by name (file name without `.rq`).
+
+    >>> questions()["decisions-by-product"].title != ""
+    True
+    """
     out = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".rq"):
-            text = entry.read_text(encoding="utf-8")
-            first = next((ln for ln in text.splitlines() if ln.startswith("#")), "# ")
-            out[entry.name[:-3]] = Question(entry.name[:-3], first.lstrip("# ").strip(), text)
+    for name, text in query_files("kg", "queries").items():
+        first = next((ln for ln in text.splitlines() if ln.startswith("#")), "# ")
+        out[name] = Question(name, first.lstrip("# ").strip(), text)
     return out
 
 

@@ -43,7 +43,11 @@ def keyword_at(text: str, match: re.Match, keyword: str) -> bool:
 
 
 def where_groups(text: str) -> list[int]:
-    """The offsets just inside the `{` that opens each `WHERE` group, in order."""
+    """The offsets just inside the `{` that opens each `WHERE` group, in order.
+
+    >>> where_groups('SELECT * WHERE { ?s ?p "WHERE {" }')
+    [16]
+    """
     found, after_where = [], False
     for match in TOKENS.finditer(text):
         kind = match.lastgroup
@@ -57,7 +61,11 @@ def where_groups(text: str) -> list[int]:
 
 def values_block(bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
     """`VALUES (?a ?b) { (<iri> "literal") }`; raises ValueError for a name that is not a SPARQL variable
-    name or a value that is not an IRI or a literal."""
+    name or a value that is not an IRI or a literal.
+
+    >>> values_block({"p": ox.NamedNode("http://example.org/x"), "n": ox.Literal("a")})
+    'VALUES (?p ?n) { (<http://example.org/x> "a") }'
+    """
     for name, term in bindings.items():
         if not VARIABLE.fullmatch(name):
             raise ValueError(f"{name!r} is not a variable name (letters, digits and _, without ? or $)")

@@ -1,22 +1,32 @@
-"""The on-disk store the API serves: complete builds side by side, and a `current` link to the last one.
+"""The graph's stores: one pyoxigraph store per build, a named graph per source and their union as the
+default graph.
 
+On disk, complete builds sit side by side with a `current` link to the last one, which the API serves.
 A build is written into a fresh directory and only then published by replacing the `current` symlink
 in one atomic rename, so a reader sees the previous complete graph or the new one, never a mix, and a
 build that dies half-way leaves `current` untouched. An incremental build starts from a checkpoint of the
 current build (hard links to its immutable files, so the previous graph is never opened for writing) and
 `cache/` keeps each facts file compiled, by content hash, for the next build.
+
+In a store, each source has its named graph, bulk-loaded from N-Quads files, and the default graph holds
+the union of the named graphs as a set (see `mirror_into_default`).
 """
 
+import functools
+import io
 import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 
 from .errors import StoreError
+from .rq import read_query
 
 MANIFEST = "manifest.json"
 INPUTS = "inputs.json"  # what an incremental build needs to know about the build it starts from
@@ -123,6 +133,12 @@ def open_read_only(root: Path) -> tuple[ox.Store, Path]:
 # state matches three times, and COUNT(*) counts it thrice). So each build also writes the distinct
 # triples of every named graph into the default graph, which queries then read directly.
 
+def distinct_triples(store: ox.Store) -> int:
+    """How many distinct triples the named graphs hold (the size of the default graph)."""
+    (row,) = store.query(read_query("kg", "store_queries", "distinct-triples"))
+    return int(row["n"].value)
+
+
 def named_quads(store: ox.Store, subject=None, predicate=None, obj=None):
     """The quads matching the pattern in the named graphs only (not the derived default graph)."""
     return (q for q in store.quads_for_pattern(subject, predicate, obj)
@@ -146,3 +162,77 @@ def unmirror_from_default(store: ox.Store, triples) -> None:
     for subject, predicate, obj in triples:
         if next(named_quads(store, subject, predicate, obj), None) is None:
             store.remove(ox.Quad(subject, predicate, obj, default))
+
+
+# --- bulk loading: N-Quads files streamed into the store ---------------------------------------------------
+
+NQuads = Path | bytes  # one graph's serialized N-Quads: a file, or the bytes themselves
+
+
+def load_graphs(store: ox.Store, graphs: list[tuple[str, NQuads]]) -> None:
+    """Bulk-load the named graphs (graph IRI, its N-Quads), then their triples into the default graph."""
+    _bulk_load(store, [nquads for _, nquads in graphs])
+    # Each graph turned into triples when the loader reaches it, so that one file at a time is in memory.
+    _bulk_load(store, [functools.partial(_triples_of, graph, nquads) for graph, nquads in graphs])
+
+
+def load_named_graphs(store: ox.Store, files: list[Path]) -> None:
+    """Bulk-load N-Quads files into their named graphs only (the caller mirrors them into the default)."""
+    _bulk_load(store, list(files))
+
+
+def _bulk_load(store: ox.Store, parts: list[NQuads | Callable[[], bytes]]) -> None:
+    if parts:
+        with io.BufferedReader(_Concatenated(parts), buffer_size=1 << 20) as stream:
+            store.bulk_load(stream, format=ox.RdfFormat.N_QUADS)
+
+
+def _triples_of(graph: str, nquads: NQuads) -> bytes:
+    return as_triples(nquads if isinstance(nquads, bytes) else nquads.read_bytes(), graph)
+
+
+def as_triples(nquads: bytes, graph: str) -> bytes:
+    r"""One graph's N-Quads, as the build serializes them (`<s> <p> <o> <graph> .` a line; a newline in a
+    literal is escaped), as N-Triples: the graph name is cut off each line's end, so that the bulk loader
+    fills the default graph with no Python object per triple. Lines that do not all end so are parsed.
+
+    >>> as_triples(b'<urn:s> <urn:p> "o" <urn:g> .\n', "urn:g")
+    b'<urn:s> <urn:p> "o" .\n'
+    """
+    ending = f" <{graph}> .\n".encode()
+    if nquads.count(b"\n") == nquads.count(ending):
+        return nquads.replace(ending, b" .\n")
+    triples = (q.triple for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+
+
+class _Concatenated(io.RawIOBase):
+    """Several N-Quads parts read as one stream, so that one bulk load takes them all. A part is a file, its
+    bytes, or a function that returns the bytes, called when the stream reaches it."""
+
+    def __init__(self, parts: list[NQuads | Callable[[], bytes]]):
+        self.parts = iter(parts)
+        self.current: BinaryIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self.current is None:
+                part = next(self.parts, None)
+                if part is None:
+                    return 0
+                if callable(part):
+                    part = part()
+                self.current = io.BytesIO(part) if isinstance(part, bytes) else part.open("rb")
+            n = self.current.readinto(buffer)
+            if n:
+                return n
+            self.current.close()
+            self.current = None
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+        super().close()

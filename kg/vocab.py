@@ -3,8 +3,10 @@
 `tests/kg/test_vocab.py` keeps this class in step with `ontology/ctkg.ttl`.
 """
 
+from collections.abc import Mapping
+
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD, DefinedNamespace
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SH, SKOS, XSD, DefinedNamespace
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/ctkg/ontology")
 ID = Namespace("https://w3id.org/ctkg/id/")
@@ -130,6 +132,8 @@ PREFIXES: dict[str, str] = {
     "dcterms": str(DCTERMS),
     "schema": str(SDO),
 }
+# Validation reports also name SHACL's own terms: severities, and the constraints a shape uses.
+REPORT_PREFIXES: dict[str, str] = PREFIXES | {"sh": str(SH)}
 
 
 def sparql_prologue() -> str:
@@ -137,7 +141,7 @@ def sparql_prologue() -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
 
-def prefixed(iri: str, skip: tuple[str, ...] = ()) -> str:
+def prefixed(iri: str, skip: tuple[str, ...] = (), prefixes: Mapping[str, str] = PREFIXES) -> str:
     """`iri` as a prefixed name of the table (`ctkg:Approved`), or whole when no prefix covers it; prefixes in
     `skip` are not used (pages show instance IRIs whole, not as `id:`).
 
@@ -147,8 +151,10 @@ def prefixed(iri: str, skip: tuple[str, ...] = ()) -> str:
     'https://w3id.org/ctkg/id/authority/fda'
     >>> prefixed("https://example.org/x")
     'https://example.org/x'
+    >>> prefixed("http://www.w3.org/ns/shacl#Violation", prefixes=REPORT_PREFIXES)
+    'sh:Violation'
     """
-    for prefix, ns in PREFIXES.items():
+    for prefix, ns in prefixes.items():
         if iri.startswith(ns) and prefix not in skip:
             return f"{prefix}:{iri[len(ns):]}"
     return iri

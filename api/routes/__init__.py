@@ -1,18 +1,33 @@
-"""One router per resource, each built by a function that is handed what it serves (no globals)."""
+"""One router per resource, and what they share: the parameters of lists and ids, the error answers, and
+their dependencies (`LookupsDep`, `SettingsDep`), which hand each route what the app was built with
+(`api.app.create_app` keeps them in `app.state`)."""
 
 from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import Path, Query
+from fastapi import Depends, Path, Query, Request
 
 from kg.facts import SLUG
 
 from ..errors import NotFound
-from ..lookups import entity
+from ..jobs import Page
+from ..lookups import Lookups, entity
 from ..models import Problem
-from ..workers import Page
+from ..settings import Settings
 
 MAX_PAGE = 1000
+
+
+def _lookups(request: Request) -> Lookups:
+    return request.app.state.lookups
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+LookupsDep = Annotated[Lookups, Depends(_lookups)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"How many items to return (at most {MAX_PAGE}).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="How many items to skip.")]

@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from kg.facts import STATUS
 
 from ..jsonld import document
-from ..lookups import Lookups, decision_period, entity, one_per_item
+from ..lookups import decision_period, entity, one_per_item
 from ..models import ApplicationsPublic, ApplicationSummary
-from . import JSON_OR_JSONLD, LIST_RESPONSES, Limit, Offset, SlugFilter, page
+from . import JSON_OR_JSONLD, LIST_RESPONSES, Limit, LookupsDep, Offset, SlugFilter, page
 
 ApplicationStatus = StrEnum("ApplicationStatus", {word: word for word in STATUS})
 
@@ -33,27 +33,25 @@ FromDate = Annotated[str | None, Query(alias="from", pattern=_DATE, description=
 ToDate = Annotated[str | None, Query(pattern=_DATE, description="Decided on or before. " + _DATE_HELP)]
 
 
-def router(lookups: Lookups) -> APIRouter:
-    api = APIRouter(prefix="/applications", tags=["applications"])
+router = APIRouter(prefix="/applications", tags=["applications"])
 
-    @api.get("", response_model=ApplicationsPublic, summary="List and filter the regulatory applications",
-             responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
-    async def list_applications(
-        request: Request, limit: Limit = 50, offset: Offset = 0,
-        product: SlugFilter = None, regulator: SlugFilter = None, jurisdiction: SlugFilter = None,
-        status: Annotated[ApplicationStatus | None, Query(description="The application's status")] = None,
-        from_: FromDate = None,
-        to: ToDate = None,
-    ) -> Response:
-        bindings: dict[str, ox.NamedNode | ox.Literal] = decision_period(from_, to)
-        for name, kind, value in (("product", "product", product), ("regulator", "authority", regulator),
-                                  ("jurisdiction", "jurisdiction", jurisdiction)):
-            if value is not None:
-                bindings[name] = entity(kind, value)
-        if status is not None:
-            bindings["status"] = ox.NamedNode(str(STATUS[status.value]))
-        found = await lookups.rows("applications", bindings, page(limit, offset, "application"))
-        data = [ApplicationSummary.from_row(r) for r in one_per_item(found.rows, "application")]
-        return document(request, ApplicationsPublic(data=data, count=found.total))
 
-    return api
+@router.get("", response_model=ApplicationsPublic, summary="List and filter the regulatory applications",
+            responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
+async def list_applications(
+    request: Request, lookups: LookupsDep, limit: Limit = 50, offset: Offset = 0,
+    product: SlugFilter = None, regulator: SlugFilter = None, jurisdiction: SlugFilter = None,
+    status: Annotated[ApplicationStatus | None, Query(description="The application's status")] = None,
+    from_: FromDate = None,
+    to: ToDate = None,
+) -> Response:
+    bindings: dict[str, ox.NamedNode | ox.Literal] = decision_period(from_, to)
+    for name, kind, value in (("product", "product", product), ("regulator", "authority", regulator),
+                              ("jurisdiction", "jurisdiction", jurisdiction)):
+        if value is not None:
+            bindings[name] = entity(kind, value)
+    if status is not None:
+        bindings["status"] = ox.NamedNode(str(STATUS[status.value]))
+    found = await lookups.rows("applications", bindings, page(limit, offset, "application"))
+    data = [ApplicationSummary.from_row(r) for r in one_per_item(found.rows, "application")]
+    return document(request, ApplicationsPublic(data=data, count=found.total))

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..jsonld import document
-from ..lookups import Lookups
 from ..models import SearchHit, SearchPublic, split_iri
-from . import JSON_OR_JSONLD, LIST_RESPONSES, Limit, Offset, page
+from . import JSON_OR_JSONLD, LIST_RESPONSES, Limit, LookupsDep, Offset, page
 
 Text = Annotated[str, Query(min_length=1, max_length=200, description="Text to find in labels and aliases; "
                                                                       "case does not matter")]
@@ -33,24 +32,22 @@ def spellings(text: str) -> dict[str, ox.Literal]:
             "title": ox.Literal(text.title()), "capitalized": ox.Literal(text.capitalize())}
 
 
-def router(lookups: Lookups) -> APIRouter:
-    api = APIRouter(tags=["search"])
+router = APIRouter(tags=["search"])
 
-    @api.get("/search", response_model=SearchPublic,
-             summary="Find resources named by a text, or whose label or an alias contains it, ignoring case",
-             description=DESCRIPTION, responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
-    async def search(request: Request, q: Text, limit: Limit = 50, offset: Offset = 0,
-                     match: Match = "exact-first") -> Response:
-        window = page(limit, offset, "resource")
-        found = None
-        if match == "exact-first":
-            found = await lookups.rows("search-exact", spellings(q), window)
-        if found is None or not found.total:
-            found = await lookups.rows("search-contains", {"text": ox.Literal(q)}, window)
-        data = []
-        for r in found.rows:
-            kind, slug = split_iri(r["resource"])
-            data.append(SearchHit(iri=r["resource"], id=slug, kind=kind, label=r.get("label"), matched=r["matched"]))
-        return document(request, SearchPublic(data=data, count=found.total))
 
-    return api
+@router.get("/search", response_model=SearchPublic,
+            summary="Find resources named by a text, or whose label or an alias contains it, ignoring case",
+            description=DESCRIPTION, responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
+async def search(request: Request, lookups: LookupsDep, q: Text, limit: Limit = 50, offset: Offset = 0,
+                 match: Match = "exact-first") -> Response:
+    window = page(limit, offset, "resource")
+    found = None
+    if match == "exact-first":
+        found = await lookups.rows("search-exact", spellings(q), window)
+    if found is None or not found.total:
+        found = await lookups.rows("search-contains", {"text": ox.Literal(q)}, window)
+    data = []
+    for r in found.rows:
+        kind, slug = split_iri(r["resource"])
+        data.append(SearchHit(iri=r["resource"], id=slug, kind=kind, label=r.get("label"), matched=r["matched"]))
+    return document(request, SearchPublic(data=data, count=found.total))

@@ -7,6 +7,8 @@ runs it against the deadline. Without a query, GET answers the service descripti
 text, as SPARQL clients expect.
 """
 
+from collections.abc import Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -14,8 +16,10 @@ from urllib.parse import parse_qsl
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from rdflib import Namespace
+from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from kg.settings import Settings
+from kg.rq import query_files
 from kg.vocab import ONTOLOGY_IRI, PREFIXES
 
 from ..errors import (
@@ -30,12 +34,14 @@ from ..errors import (
     headers_for,
 )
 from ..formats import formats, negotiate, offered
-from ..screen import check_size_and_nesting
+from ..jobs import QueryJob
 from ..lookups import Lookups
-from ..workers import QueryJob
+from ..screen import check_size_and_nesting
+from ..settings import Settings
+from . import RETRY_AFTER, LookupsDep, SettingsDep
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
-RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 BUILD_HEADER = "CTKG-Build"  # which build answered: the same name as /health's `build`
 READ_ONLY = ("This endpoint is read-only: SPARQL Update (the `update` parameter, application/sparql-update) "
              "is not accepted.")
@@ -54,7 +60,6 @@ Refused: updates (403); SERVICE, and FROM naming anything but a graph of the sto
 size limit (413) or nested too deeply (400). Bounded: a query running past the time limit is stopped (503);
 an answer over the row limit is refused (422), never cut short."""
 _RESULTS = {f.media_type: {} for f in formats("solutions", "graph")}
-_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}}
 
 
 def _text_error(description: str, headers: dict | None = None) -> dict:
@@ -70,14 +75,37 @@ _ERRORS = {
     413: _text_error("The query, or the request body, is over its size limit"),
     422: _text_error("More rows (or triples) than the row limit", {ROW_LIMIT_HEADER: {
         "description": "The row limit", "schema": {"type": "integer"}}}),
-    429: _text_error("Too many requests in progress from this client", _RETRY_AFTER),
-    503: _text_error("The time limit was reached, no worker was free in time, or no graph is built", _RETRY_AFTER),
+    429: _text_error("Too many requests in progress from this client", RETRY_AFTER),
+    503: _text_error("The time limit was reached, no worker was free in time, or no graph is built", RETRY_AFTER),
 }
-_EXAMPLES = {
-    "authorities": {"summary": "Regulatory authorities and their labels", "value":
-                    "SELECT ?authority ?label WHERE { ?authority a ctkg:RegulatoryAuthority ; rdfs:label ?label }"},
-    "ask": {"summary": "Is the FDA an authority?", "value": "ASK { id:authority\\/fda a ctkg:RegulatoryAuthority }"},
-}
+
+
+class ExampleQueries(Mapping):
+    """The named example queries of `api/queries/examples/`, as OpenAPI examples (`{name: {summary, value}}`,
+    the summary being the file's first comment line). Read when the OpenAPI description is first built,
+    not at import."""
+
+    @cached_property
+    def _examples(self) -> dict[str, dict[str, str]]:
+        examples = {}
+        for name, text in query_files("api", "queries/examples").items():
+            first, _, rest = text.strip().partition("\n")
+            if first.startswith("#"):
+                examples[name] = {"summary": first.removeprefix("#").strip(), "value": rest.strip()}
+            else:
+                examples[name] = {"summary": name, "value": text.strip()}
+        return examples
+
+    def __getitem__(self, name: str) -> dict[str, str]:
+        return self._examples[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._examples)
+
+    def __len__(self) -> int:
+        return len(self._examples)
+
+
 _FORM_SCHEMA = {
     "type": "object",
     "required": ["query"],
@@ -110,138 +138,140 @@ def _text(data: bytes, what: str) -> str:
         raise BadRequest(f"The {what} is not UTF-8 text.") from None
 
 
+def _node(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(str(iri))
+
+
 def service_description(endpoint: str, graphs: list[str], settings: Settings) -> list[ox.Triple]:
     """The SPARQL 1.1 Service Description of this endpoint, as triples."""
-
-    def sd(name: str) -> ox.NamedNode:
-        return ox.NamedNode(SD + name)
-
     try:
         service: ox.NamedNode | ox.BlankNode = ox.NamedNode(endpoint)
     except ValueError:  # e.g. a Host header that makes no IRI
         service = ox.BlankNode()
     dataset, default_graph, available = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    a = _node(RDF.type)
     triples = [
-        ox.Triple(service, RDF_TYPE, sd("Service")),
-        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
-        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
-        ox.Triple(service, sd("defaultEntailmentRegime"), ox.NamedNode("http://www.w3.org/ns/entailment/Simple")),
-        ox.Triple(service, ox.NamedNode(PREFIXES["dcterms"] + "title"), ox.Literal("CTKG SPARQL endpoint")),
-        ox.Triple(service, ox.NamedNode(PREFIXES["rdfs"] + "comment"), ox.Literal(
+        ox.Triple(service, a, _node(SD.Service)),
+        ox.Triple(service, _node(SD.supportedLanguage), _node(SD.SPARQL11Query)),
+        ox.Triple(service, _node(SD.feature), _node(SD.UnionDefaultGraph)),
+        ox.Triple(service, _node(SD.defaultEntailmentRegime), _node(ENTAILMENT.Simple)),
+        ox.Triple(service, _node(DCTERMS.title), ox.Literal("CTKG SPARQL endpoint")),
+        ox.Triple(service, _node(RDFS.comment), ox.Literal(
             f"Read-only. A query may run {settings.query_timeout_s:g} s and answer {settings.max_rows} rows at most; "
             "SERVICE is refused. The default graph is the union of the named graphs.")),
-        ox.Triple(service, sd("defaultDataset"), dataset),
-        ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
-        ox.Triple(dataset, sd("defaultGraph"), default_graph),
-        ox.Triple(default_graph, RDF_TYPE, sd("Graph")),
-        ox.Triple(service, sd("availableGraphs"), available),
-        ox.Triple(available, RDF_TYPE, sd("GraphCollection")),
+        ox.Triple(service, _node(SD.defaultDataset), dataset),
+        ox.Triple(dataset, a, _node(SD.Dataset)),
+        ox.Triple(dataset, _node(SD.defaultGraph), default_graph),
+        ox.Triple(default_graph, a, _node(SD.Graph)),
+        ox.Triple(service, _node(SD.availableGraphs), available),
+        ox.Triple(available, a, _node(SD.GraphCollection)),
     ]
     if isinstance(service, ox.NamedNode):
-        triples.append(ox.Triple(service, sd("endpoint"), service))
+        triples.append(ox.Triple(service, _node(SD.endpoint), service))
     for fmt in formats("solutions", "graph"):
-        triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.syntax.iri)))
+        triples.append(ox.Triple(service, _node(SD.resultFormat), ox.NamedNode(fmt.syntax.iri)))
     for graph in graphs:
         named = ox.BlankNode()
-        triples += [ox.Triple(dataset, sd("namedGraph"), named), ox.Triple(available, sd("namedGraph"), named),
-                    ox.Triple(named, RDF_TYPE, sd("NamedGraph")), ox.Triple(named, sd("name"), ox.NamedNode(graph))]
+        triples += [ox.Triple(dataset, _node(SD.namedGraph), named), ox.Triple(available, _node(SD.namedGraph), named),
+                    ox.Triple(named, a, _node(SD.NamedGraph)), ox.Triple(named, _node(SD.name), ox.NamedNode(graph))]
     return triples
 
 
-def router(lookups: Lookups, settings: Settings) -> APIRouter:
-    pool = lookups.pool
-    api = APIRouter(tags=["sparql"])
+def _error_answer(exc: QueryError, settings: Settings) -> PlainTextResponse:
+    return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers_for(exc, settings.max_rows))
 
-    def error_answer(exc: QueryError) -> PlainTextResponse:
-        return PlainTextResponse(exc.message + "\n", status_code=exc.status,
-                                 headers=headers_for(exc, settings.max_rows))
 
-    async def describe_service(request: Request, requested: list[str]) -> Response:
-        fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
-        if fmt is None:
-            raise NotAcceptable(f"The service description is available as {offered('graph')}.")
-        endpoint = (settings.base_url.rstrip("/") + "/sparql" if settings.base_url
-                    else str(request.url.replace(query="", fragment="")))
+async def _describe_service(request: Request, lookups: Lookups, settings: Settings,
+                            requested: tuple[str, ...]) -> Response:
+    fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
+    if fmt is None:
+        raise NotAcceptable(f"The service description is available as {offered('graph')}.")
+    endpoint = (settings.base_url.rstrip("/") + "/sparql" if settings.base_url
+                else str(request.url.replace(query="", fragment="")))
+    try:
+        _, manifest = await lookups.manifest()
+        graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
+    except Unavailable:
+        graphs = []
+    prefixes = {"sd": str(SD), **{p: ns for p, ns in PREFIXES.items() if p != "id"}}
+    body = ox.serialize(service_description(endpoint, graphs, settings), format=fmt.syntax, prefixes=prefixes)
+    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+
+
+async def _answer(request: Request, lookups: Lookups, settings: Settings, query: str,
+                  default_graphs: list[str] | tuple[str, ...], named_graphs: list[str] | tuple[str, ...],
+                  requested: list[str] | tuple[str, ...]) -> Response:
+    check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
+    accept = request.headers.get("accept")
+    chosen = {kind: fmt.name for kind in ("solutions", "graph")
+              if (fmt := negotiate(accept, [kind], requested)) is not None}
+    if not chosen:
+        raise NotAcceptable(f"A query's answer is available as {offered('solutions', 'graph')}.")
+    dataset = bool(default_graphs or named_graphs)
+    job = QueryJob(query, chosen, default_graphs=tuple(default_graphs) if dataset else None,
+                   named_graphs=tuple(named_graphs) if dataset else None)
+    result = await lookups.pool.run(job)
+    headers = {"Vary": "Accept", **({BUILD_HEADER: Path(result.build).name} if result.build else {})}
+    return Response(result.body, media_type=result.media_type, headers=headers)
+
+
+router = APIRouter(tags=["sparql"])
+
+
+@router.get("/sparql", summary="SPARQL query by GET, or the service description", description=_DESCRIPTION,
+            responses={200: {"content": _RESULTS}, **_ERRORS})
+async def sparql_get(
+    request: Request,
+    lookups: LookupsDep,
+    settings: SettingsDep,
+    query: Annotated[str | None, Query(description=_QUERY_HELP, openapi_examples=ExampleQueries())] = None,
+    default_graph_uri: Annotated[tuple[str, ...], Query(alias="default-graph-uri")] = (),
+    named_graph_uri: Annotated[tuple[str, ...], Query(alias="named-graph-uri")] = (),
+    format: Annotated[tuple[str, ...], Query(description=_FORMAT_HELP)] = (),
+) -> Response:
+    try:
+        if "update" in request.query_params:
+            raise UpdateRefused(READ_ONLY)
+        if len(request.query_params.getlist("query")) > 1:
+            raise BadRequest("Give one query parameter, not several.")
+        if query is None:
+            return await _describe_service(request, lookups, settings, format)
+        return await _answer(request, lookups, settings, query, default_graph_uri, named_graph_uri, format)
+    except QueryError as exc:
+        return _error_answer(exc, settings)
+
+
+@router.post("/sparql", summary="SPARQL query by POST", description=_DESCRIPTION,
+             responses={200: {"content": _RESULTS}, **_ERRORS,
+                        415: _text_error("Neither a form nor application/sparql-query")},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+                 "application/sparql-query": {"schema": {"type": "string"}}}}})
+async def sparql_post(request: Request, lookups: LookupsDep, settings: SettingsDep) -> Response:
+    try:
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type == "application/sparql-update":
+            raise UpdateRefused(READ_ONLY)
+        if media_type not in ("application/x-www-form-urlencoded", "application/sparql-query"):
+            raise UnsupportedMediaType("POST a form (application/x-www-form-urlencoded) or the query itself "
+                                       "(application/sparql-query).")
+        body = await _body(request, settings.max_body_bytes)
+        url = request.query_params
+        if media_type == "application/sparql-query":
+            return await _answer(request, lookups, settings, _text(body, "query"), url.getlist("default-graph-uri"),
+                                 url.getlist("named-graph-uri"), url.getlist("format"))
         try:
-            _, manifest = await lookups.manifest()
-            graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
-        except Unavailable:
-            graphs = []
-        prefixes = {"sd": SD, **{p: ns for p, ns in PREFIXES.items() if p != "id"}}
-        body = ox.serialize(service_description(endpoint, graphs, settings), format=fmt.syntax, prefixes=prefixes)
-        return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
-
-    async def answer(request: Request, query: str, default_graphs: list[str], named_graphs: list[str],
-                     requested: list[str]) -> Response:
-        check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
-        accept = request.headers.get("accept")
-        chosen = {kind: fmt.name for kind in ("solutions", "graph")
-                  if (fmt := negotiate(accept, [kind], requested)) is not None}
-        if not chosen:
-            raise NotAcceptable(f"A query's answer is available as {offered('solutions', 'graph')}.")
-        dataset = bool(default_graphs or named_graphs)
-        job = QueryJob(query, chosen, default_graphs=tuple(default_graphs) if dataset else None,
-                       named_graphs=tuple(named_graphs) if dataset else None)
-        result = await pool.run(job)
-        headers = {"Vary": "Accept", **({BUILD_HEADER: Path(result.build).name} if result.build else {})}
-        return Response(result.body, media_type=result.media_type, headers=headers)
-
-    @api.get("/sparql", summary="SPARQL query by GET, or the service description", description=_DESCRIPTION,
-             responses={200: {"content": _RESULTS}, **_ERRORS})
-    async def sparql_get(
-        request: Request,
-        query: Annotated[str | None, Query(description=_QUERY_HELP, openapi_examples=_EXAMPLES)] = None,
-        default_graph_uri: Annotated[list[str], Query(alias="default-graph-uri")] = [],  # noqa: B006
-        named_graph_uri: Annotated[list[str], Query(alias="named-graph-uri")] = [],  # noqa: B006
-        format: Annotated[list[str], Query(description=_FORMAT_HELP)] = [],  # noqa: B006
-    ) -> Response:
-        try:
-            if "update" in request.query_params:
-                raise UpdateRefused(READ_ONLY)
-            queries = request.query_params.getlist("query")
-            if len(queries) > 1:
-                raise BadRequest("Give one query parameter, not several.")
-            if query is None:
-                return await describe_service(request, format)
-            return await answer(request, query, default_graph_uri, named_graph_uri, format)
-        except QueryError as exc:
-            return error_answer(exc)
-
-    @api.post("/sparql", summary="SPARQL query by POST", description=_DESCRIPTION,
-              responses={200: {"content": _RESULTS}, **_ERRORS,
-                         415: _text_error("Neither a form nor application/sparql-query")},
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
-                  "application/sparql-query": {"schema": {"type": "string"}}}}})
-    async def sparql_post(request: Request) -> Response:
-        try:
-            media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type == "application/sparql-update":
-                raise UpdateRefused(READ_ONLY)
-            if media_type not in ("application/x-www-form-urlencoded", "application/sparql-query"):
-                raise UnsupportedMediaType("POST a form (application/x-www-form-urlencoded) or the query itself "
-                                           "(application/sparql-query).")
-            body = await _body(request, settings.max_body_bytes)
-            url = request.query_params
-            if media_type == "application/sparql-query":
-                return await answer(request, _text(body, "query"), url.getlist("default-graph-uri"),
-                                    url.getlist("named-graph-uri"), url.getlist("format"))
-            try:
-                fields = parse_qsl(_text(body, "form"), keep_blank_values=True, strict_parsing=False,
-                                   max_num_fields=100)
-            except ValueError:
-                raise BadRequest("The form has too many fields.") from None
-            names = [name for name, _ in fields]
-            if "update" in names:
-                raise UpdateRefused(READ_ONLY)
-            queries = [value for name, value in fields if name == "query"]
-            if len(queries) != 1:
-                raise BadRequest("Give exactly one query field.")
-            return await answer(request, queries[0],
-                                [v for n, v in fields if n == "default-graph-uri"] or url.getlist("default-graph-uri"),
-                                [v for n, v in fields if n == "named-graph-uri"] or url.getlist("named-graph-uri"),
-                                [v for n, v in fields if n == "format"] or url.getlist("format"))
-        except QueryError as exc:
-            return error_answer(exc)
-
-    return api
+            fields = parse_qsl(_text(body, "form"), keep_blank_values=True, strict_parsing=False, max_num_fields=100)
+        except ValueError:
+            raise BadRequest("The form has too many fields.") from None
+        if any(name == "update" for name, _ in fields):
+            raise UpdateRefused(READ_ONLY)
+        queries = [value for name, value in fields if name == "query"]
+        if len(queries) != 1:
+            raise BadRequest("Give exactly one query field.")
+        return await _answer(request, lookups, settings, queries[0],
+                             [v for n, v in fields if n == "default-graph-uri"] or url.getlist("default-graph-uri"),
+                             [v for n, v in fields if n == "named-graph-uri"] or url.getlist("named-graph-uri"),
+                             [v for n, v in fields if n == "format"] or url.getlist("format"))
+    except QueryError as exc:
+        return _error_answer(exc, settings)

@@ -7,10 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.engine import Engine
 from api.errors import NotAcceptable, StoreUnavailable, TooManyRows
-from api.lookups import query_names, sparql
-from api.workers import Engine, Page, QueryJob
+from api.jobs import Page, QueryJob
 from kg.build import build
+from kg.rq import query_files
 from kg.vocab import PREFIXES
 
 from .conftest import HERE, LOCAL_STORE
@@ -60,9 +61,10 @@ def test_no_graph_is_unavailable(tmp_path):
 def test_every_api_query_parses(engine):
     from api.screen import inspect
 
-    assert len(query_names()) >= 10
-    for name in query_names():
-        inspect(sparql(name), PREFIXES)
+    queries = query_files("api", "queries")
+    assert len(queries) >= 10
+    for text in queries.values():
+        inspect(text, PREFIXES)
 
 
 @pytest.mark.embedded_only(LOCAL_STORE)

@@ -5,9 +5,10 @@ import json
 from pathlib import Path
 
 from bench.generate import generate
-from bench.run import hammer, free_port, main
+from bench.run import hammer, main
 from kg.build import build
 from kg.settings import Settings
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,8 @@
 """Builds in parts: the split validation reports what pySHACL on the whole graph reports, and an incremental
 build (one file changed, added or removed) publishes the same graph as a full build and catches the same
-violations, including those that span files. Small synthetic data from bench/generate.py."""
+violations, including those that span files. The data are small synthetic facts files in data/synthetic
+(three articles and the reference list, written by bench/generate.py; tests/bench/test_generate.py keeps them
+in step with it)."""
 
 import re
 import shutil
@@ -9,28 +11,22 @@ from pathlib import Path
 import pytest
 from rdflib.namespace import SH
 
-from bench.generate import generate
-from kg.build import build, check, read_inputs
+from kg.build import build
 from kg.errors import BuildError
+from kg.shacl import load_shapes
+from kg.shape_plan import plan_shapes
 from kg.store import StoreLayout, open_read_only
-from kg.validate import load_shapes, plan_shapes
+from kg.validate import validate
 
 from .conftest import ROOT, settings_for
 
-TRIPLES = 2_500  # three articles and the reference list
-
-
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic") / "data"
-    generate(out, TRIPLES, seed=7)
-    return out
+SYNTHETIC = Path(__file__).parent / "data" / "synthetic"
 
 
 @pytest.fixture
-def data(synthetic, tmp_path) -> Path:
+def data(tmp_path) -> Path:
     """A fresh copy of the synthetic facts, to edit."""
-    return Path(shutil.copytree(synthetic, tmp_path / "data"))
+    return Path(shutil.copytree(SYNTHETIC, tmp_path / "data"))
 
 
 @pytest.fixture
@@ -151,7 +147,7 @@ BREAKAGES = {f.__name__.removeprefix("break_"): f for f in (
 def test_split_validation_reports_what_whole_graph_validation_reports(data, tmp_path, name):
     BREAKAGES[name](data)
     settings = settings_for(data, tmp_path / "store")
-    reference = check(read_inputs(settings), load_shapes(settings.shapes_dir))
+    reference = validate(settings)
     assert not reference.conforms
     with pytest.raises(BuildError) as caught:
         build(settings)
@@ -162,7 +158,7 @@ def test_split_validation_reports_what_whole_graph_validation_reports(data, tmp_
 def test_incremental_build_reports_what_whole_graph_validation_reports(built, name):
     current = StoreLayout(built.store_dir).current_build()
     BREAKAGES[name](built.data_dir)
-    reference = check(read_inputs(built), load_shapes(built.shapes_dir))
+    reference = validate(built)
     with pytest.raises(BuildError) as caught:
         build(built)
     assert str(caught.value) == reference.text

@@ -9,8 +9,6 @@ the project builds from `data/` alone.
 import csv
 import datetime as dt
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,7 +27,6 @@ from .conftest import ROOT, settings_for
 REFERENCE = Path(__file__).parents[2].parent / "shared" / "reference"
 NO_REFERENCE = f"the shared reference lists are not here ({REFERENCE}); the graph builds from data/ alone"
 DATA = ROOT / "data" / "reference"
-TOOL = DATA / "tools" / "reference_to_yaml.py"
 
 APP = str(ID["application/"])
 AUTH = str(ID["authority/"])
@@ -187,21 +184,6 @@ def test_row_facts_per_curated_file(file, section, facts):
     """The same numbers without the CSV files: one fact per row, counted in the curated YAML."""
     records = read_facts(DATA / file).records.values()
     assert sum(r.where.startswith(f"{section}[") for r in records) == facts
-
-
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason=NO_REFERENCE)
-def test_the_conversion_tool_is_stable(tmp_path):
-    outputs = []
-    for run in ("a", "b"):
-        done = subprocess.run([sys.executable, str(TOOL), str(REFERENCE), str(tmp_path / run)],
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        outputs.append({p.name: p.read_bytes() for p in sorted((tmp_path / run).glob("*.yaml"))})
-    assert outputs[0] == outputs[1]
-    assert sorted(outputs[0]) == sorted(p.name for p in DATA.glob("*.yaml"))
-    refused = subprocess.run([sys.executable, str(TOOL), str(REFERENCE), str(tmp_path / "a")],
-                             capture_output=True, text=True, timeout=60)
-    assert refused.returncode == 1 and "curated by hand" in refused.stderr
 
 
 # --- unverified facts: their own graphs, marked, and left out of answers by default -------------------------

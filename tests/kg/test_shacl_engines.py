@@ -8,10 +8,11 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-from kg.build import load_ontology
+from kg.compile import add_inferred_types
 from kg.facts import read_facts
-from kg.sources import add_inferred_types, superclasses
-from kg.validate import ENGINES, load_shapes, plan_shapes, shacl_findings
+from kg.ontology import load_ontology, superclasses
+from kg.shacl import ENGINES, load_shapes, shacl_findings
+from kg.shape_plan import plan_shapes
 from kg.vocab import CTKG
 
 from .conftest import ROOT

@@ -7,7 +7,7 @@ the project's facts format (ids, names, which company applied, the README's cave
 curator can see why a fact looks the way it does. It refuses to overwrite a file unless `--force` is
 given, and the same CSV files always give the same YAML, byte for byte.
 
-    python3 data/reference/tools/reference_to_yaml.py ../shared/reference data/reference
+    python3 scripts/reference_to_yaml.py ../shared/reference data/reference
 
 Policy (see data/README.md): rows marked `verified = yes` go into one file per list; rows marked
 `unverified` go into a separate file per list, with its own source, and every fact there carries
@@ -271,7 +271,8 @@ PRODUCTS = {
     "relmacabtagene autoleucel": Product("relmacabtagene-autoleucel", "car-t", "relmacabtagene autoleucel",
                                          "relmacabtagene autoleucel", ["Carteyva"], ["Carteyva"], ["jw-therapeutics"]),
     "inaticabtagene autoleucel": Product("inaticabtagene-autoleucel", "car-t", "inaticabtagene autoleucel",
-                                         "inaticabtagene autoleucel", ["源瑞达"], ["源瑞达", "Yuanruida"], ["juventas"]),
+                                         "inaticabtagene autoleucel", ["源瑞达"], ["源瑞达", "Yuanruida"],
+                                         ["juventas"]),
     "zevorcabtagene autoleucel": Product("zevorcabtagene-autoleucel", "car-t", "zevorcabtagene autoleucel",
                                          "zevorcabtagene autoleucel", [], [], ["carsgen"]),
     "obecabtagene autoleucel": Product("obecabtagene-autoleucel", "car-t", "obecabtagene autoleucel",
@@ -289,9 +290,10 @@ PRODUCTS = {
                                        "reference list's target field gives the cell type, tumour-infiltrating "
                                        "lymphocytes."),
     "remestemcel-L (remestemcel-L-rknd)": Product(
-        "remestemcel-l", "cell-therapy", "remestemcel-L", "remestemcel-L", ["Ryoncil"], ["Ryoncil", "remestemcel-L-rknd"],
-        ["mesoblast"], "Allogeneic bone-marrow mesenchymal stromal cells (MSC). It has no target antigen: the reference "
-                       "list's target field gives the cell type."),
+        "remestemcel-l", "cell-therapy", "remestemcel-L", "remestemcel-L", ["Ryoncil"],
+        ["Ryoncil", "remestemcel-L-rknd"], ["mesoblast"],
+        "Allogeneic bone-marrow mesenchymal stromal cells (MSC). It has no target antigen: the reference "
+        "list's target field gives the cell type."),
     "human (allogeneic) bone marrow-derived mesenchymal stem cells": Product(
         "temcel-hs", "cell-therapy", "Temcel HS Injection", None, ["Temcel HS Injection"], [], ["jcr-pharma"],
         "Human (allogeneic) bone marrow-derived mesenchymal stem cells (MSC), as the reference list's INN column "
@@ -303,7 +305,9 @@ PRODUCTS = {
 }
 
 # Other spellings of a product's INN column in some rows.
-INN_SYNONYMS = {"brexucabtagene autoleucel": "brexucabtagene autoleucel (EU name: autologous anti-CD19-transduced CD3+ cells)"}
+INN_SYNONYMS = {
+    "brexucabtagene autoleucel": "brexucabtagene autoleucel (EU name: autologous anti-CD19-transduced CD3+ cells)",
+}
 
 
 def product_of(row: dict[str, str]) -> Product:
@@ -759,11 +763,12 @@ def approvals_files(rows, curator: Curator) -> tuple[FactsFile, FactsFile]:
         fact["confidence"] = "verified"
         fact["evidence"] = f"{'; '.join(names)} (sponsor column of the reference rows for {', '.join(products)})"
         verified.add("companies", fact, None if "label" in fact else shown)
-    for id_, (label, aliases) in ANTIGENS.items():
+    for id_, (label, _aliases) in ANTIGENS.items():
         targets = sorted({r["target"] for r in rows if id_ in TARGETS[r["target"]]})
         fact = {"id": id_}
         shown = curator.label_once("antigen", id_, label, fact)
-        fact.update({"confidence": "verified", "evidence": f"{'; '.join(targets)} (target column of the reference rows)"})
+        fact.update({"confidence": "verified",
+                     "evidence": f"{'; '.join(targets)} (target column of the reference rows)"})
         verified.add("antigens", fact, None if "label" in fact else shown)
     for product in PRODUCTS.values():
         rows_of = [r for r in by_product[product.id] if r["verified"] == "yes"]
@@ -800,7 +805,8 @@ def approvals_files(rows, curator: Curator) -> tuple[FactsFile, FactsFile]:
         verified.add("pathways", fact, None if "label" in fact else shown)
     for name, id_ in APPROVAL_AUTHORITY.items():
         jurisdictions = sorted({r["jurisdiction"] for r in rows if r["authority"] == name})
-        assert len(jurisdictions) == 1 and jurisdiction_id(jurisdictions[0]) == AUTHORITIES[id_][2], (name, jurisdictions)
+        assert len(jurisdictions) == 1 and jurisdiction_id(jurisdictions[0]) == AUTHORITIES[id_][2], \
+            (name, jurisdictions)
         curator.authority(verified, id_, "verified", f"{name}, {jurisdictions[0]} (authority and jurisdiction columns "
                                                      "of the reference rows)", jurisdiction_name=jurisdictions[0])
     if not verified.has("authorities", "ema"):
@@ -965,7 +971,7 @@ def main(argv: list[str] | None = None) -> int:
     for facts in outputs:
         which = "unverified" if facts.name.endswith("-unverified") else "verified"
         header = (f"# Reference facts: the {which} rows of {facts.csv} (shared reference folder), in the format of "
-                  "data/README.md.\n# First written by data/reference/tools/reference_to_yaml.py; this file is the "
+                  "data/README.md.\n# First written by scripts/reference_to_yaml.py; this file is the "
                   "curated record now: edit it by hand.")
         text, doc = render(facts, facts.name, header)
         assert yaml.load(text, Loader=_StringLoader) == doc, f"{facts.name}: the YAML does not read back as written"

@@ -1,0 +1,212 @@
+"""How a query worker answers a job: the store (or remote server) it reads, the query run against the
+job's dataset, and the answer serialized in the format asked for, paged and held to the row cap.
+
+An `Engine` runs in a worker process (`api.worker`); tests also use it directly.
+"""
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib.namespace import XSD
+
+from kg.errors import StoreError
+from kg.sparql_text import bind_values
+from kg.store import StoreLayout, open_read_only
+
+from .errors import EngineError, GraphRefused, NotAcceptable, QuerySyntaxError, StoreUnavailable, TooManyRows
+from .formats import Format, by_name
+from .jobs import Page, QueryAnswer, QueryJob
+from .remote import RemoteGraph
+
+log = logging.getLogger("ctkg.api.engine")
+
+XSD_STRING = str(XSD.string)
+
+
+class Engine:
+    """A worker's side: the store it has open, and how it answers a job."""
+
+    def __init__(self, store_dir: Path, max_rows: int, prefixes: Mapping[str, str], endpoint: str = "",
+                 timeout_s: float = 10.0):
+        self.store_dir = Path(store_dir)
+        self.max_rows = max_rows
+        self.prefixes = dict(prefixes)
+        # With an endpoint, the graph is on a remote SPARQL server (`ctkg push` loaded it) and the store is unused.
+        self.remote = RemoteGraph(endpoint, timeout_s) if endpoint else None
+        # `id:` is left out of serialized graphs: `id:product\/x` is valid Turtle but a full IRI reads better.
+        self._serialization_prefixes = {p: ns for p, ns in self.prefixes.items() if p != "id"}
+        self._store: ox.Store | None = None
+        self._build: Path | None = None
+
+    def store(self) -> ox.Store:
+        """The current build, opened again if `ctkg build` has published a new one since."""
+        try:
+            current = StoreLayout(self.store_dir).current_build()
+            if self._store is None or current != self._build:
+                self._store, self._build = None, None
+                self._store, self._build = open_read_only(self.store_dir)
+        except StoreError as exc:
+            log.warning("the graph is not available: %s", exc)  # with its path: for the operator, not the client
+            raise StoreUnavailable() from None
+        return self._store
+
+    def answer(self, job: QueryJob) -> QueryAnswer:
+        from .screen import explain_syntax_error, inspect
+
+        shape = None if job.trusted else inspect(job.sparql, self.prefixes)
+        if shape is not None:
+            kind = "solutions" if shape.form in ("SELECT", "ASK") else "graph"
+            if kind not in job.formats:
+                raise NotAcceptable(f"A {shape.form} query cannot be answered in the format asked for.")
+        if job.protocol_dataset:
+            self._check_graphs((*(job.default_graphs or ()), *(job.named_graphs or ())), "the request")
+        elif shape is not None and shape.has_dataset:
+            self._check_graphs((*shape.default_graphs, *shape.named_graphs), "FROM")
+        # With no dataset given, the default graph is read: the build fills it with the union of every source's
+        # graph, as a set (pyoxigraph's use_default_graph_as_union would count shared triples twice).
+        text = bind_values(job.sparql, job.bindings)
+        try:
+            if self.remote is not None:
+                form = shape.form if shape else ("SELECT" if "solutions" in job.formats else "CONSTRUCT")
+                with self.remote.query(text, form, job.default_graphs or (), job.named_graphs or ()) as result:
+                    return self._serialize(result, job, shape.form if shape else None)
+            options: dict = {"prefixes": self.prefixes}
+            if job.protocol_dataset:
+                options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
+                options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+            store = self.store()
+            result = store.query(text, **options)
+            answer = self._serialize(result, job, shape.form if shape else None)
+            return replace(answer, build=str(self._build))
+        except (SyntaxError, QuerySyntaxError) as exc:  # the store's parser, or the remote server's 400
+            message = exc.message if isinstance(exc, QuerySyntaxError) else str(exc)
+            if job.trusted:
+                raise EngineError(f"The API's own query could not be read: {message}") from None
+            raise explain_syntax_error(job.sparql, self.prefixes, message) from None
+        except (ValueError, RuntimeError) as exc:  # e.g. bindings for a query without a WHERE keyword
+            raise EngineError(f"The query could not be run: {exc}") from None
+        except OSError as exc:
+            raise EngineError(f"The graph could not be read ({exc.__class__.__name__}).") from None
+
+    def _check_graphs(self, iris: tuple[str, ...], where: str) -> None:
+        for iri in iris:
+            try:
+                graph = ox.NamedNode(iri)
+            except ValueError:
+                known = False
+            else:
+                known = self.remote.has_graph(iri) if self.remote else self.store().contains_named_graph(graph)
+            if not known:
+                raise GraphRefused(
+                    f"{where} names <{iri[:200]}>, which is not a graph of this store; nothing is ever fetched. "
+                    "The graphs are listed in the service description (GET /sparql).")
+
+    def _serialize(self, result, job: QueryJob, form: str | None) -> QueryAnswer:
+        if isinstance(result, ox.QueryBoolean):
+            fmt = self._format(job, "solutions")
+            return QueryAnswer(result.serialize(format=fmt.syntax), fmt.media_type, "ASK", 1)
+        if isinstance(result, ox.QuerySolutions):
+            fmt = self._format(job, "solutions")
+            if job.page is None:  # the whole answer: serialized by pyoxigraph, in Rust, not row by row in Python
+                sink = _RowCap(self.max_rows)
+                result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+                body = sink.body()
+                if fmt.syntax != ox.QueryResultsFormat.TSV:
+                    body = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.syntax)
+                return QueryAnswer(body, fmt.media_type, "SELECT", sink.rows)
+            variables = [v.value for v in result.variables]
+            rows, total = self._take(result, job.page)
+            body = results_json(variables, rows)
+            if fmt.syntax != ox.QueryResultsFormat.JSON:
+                body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.syntax)
+            return QueryAnswer(body, fmt.media_type, "SELECT", len(rows), total)
+        fmt = self._format(job, "graph")
+        # A graph is a set, but DESCRIBE on the union default graph repeats a triple once per source.
+        triples: dict[ox.Triple, None] = {}
+        for triple in result:
+            triples[triple] = None
+            if len(triples) > self.max_rows:
+                raise TooManyRows(_too_many(self.max_rows, "triples"))
+        body = ox.serialize(triples, format=fmt.syntax, prefixes=self._serialization_prefixes)
+        return QueryAnswer(body, fmt.media_type, form or "graph", len(triples))
+
+    @staticmethod
+    def _format(job: QueryJob, kind: str) -> Format:
+        if kind not in job.formats:
+            raise NotAcceptable("The answer cannot be given in the format asked for.")
+        return by_name(kind, job.formats[kind])
+
+    def _take(self, solutions: ox.QuerySolutions, page: Page) -> tuple[list[ox.QuerySolution], int]:
+        """One page of rows, and the total item count."""
+        rows, item, previous = [], -1, object()
+        for solution in solutions:
+            key = solution[page.key]
+            if key != previous:
+                item, previous = item + 1, key
+            if page.offset <= item < page.offset + page.limit:
+                rows.append(solution)
+                if len(rows) > self.max_rows:
+                    raise TooManyRows(_too_many(self.max_rows, "rows"))
+        return rows, item + 1
+
+
+class _RowCap:
+    """Where pyoxigraph writes an answer as TSV (a line a row, after the header): it stops the serializer,
+    by raising TooManyRows, as soon as the answer has more rows than the cap."""
+
+    def __init__(self, cap: int):
+        self.cap, self.lines, self.parts = cap, 0, []
+
+    def write(self, data) -> int:
+        chunk = bytes(data)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.cap + 1:
+            raise TooManyRows(_too_many(self.cap, "rows"))
+        self.parts.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def rows(self) -> int:
+        return max(0, self.lines - 1)
+
+    def body(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _too_many(cap: int, what: str) -> str:
+    return (f"The answer has more than {cap} {what}, this endpoint's limit; it is not cut short silently. "
+            "Add a LIMIT (and OFFSET to page through it) or narrow the query.")
+
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {"type": "triple", "value": {"subject": _json_term(term.subject),
+                                            "predicate": _json_term(term.predicate),
+                                            "object": _json_term(term.object)}}
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def results_json(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
+    """SPARQL 1.1 Query Results JSON for rows already taken from an answer (pyoxigraph serializes only
+    a whole answer, and the row cap must be checked before anything is sent)."""
+    bindings = [{name: _json_term(row[name]) for name in variables if row[name] is not None} for row in rows]
+    return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
