@@ -5,7 +5,7 @@ Two engines with the same API and, on everything the tests compare, the same fin
 - pyshacl-turbo, a SHACL engine in Rust with pySHACL's API: the build's engine by default
   (`CTKG_SHACL_ENGINE`). It reads XSD dates more strictly than rdflib does, which no facts file can reach
   (`kg.facts.date` accepts ASCII digits in the XSD forms only).
-`tests/kg/test_shacl_engines.py` compares the two finding for finding.
+`tests/kg/test_shacl.py` compares the two finding for finding.
 """
 
 from pathlib import Path

@@ -5,7 +5,7 @@ values, a `ShapePlan` checks each facts file on its own with its engine (in para
 that changed), turns each `sh:class` into lookups on the store (`class_findings`), and leaves the nodes
 stated by several files to be checked on all their triples together (`kg.validate`). `plan_shapes` proves
 that the shapes are of that kind, or says why not; then the plan is not local and the whole graph is
-checked in one piece. `tests/kg/test_incremental.py` compares the split check with the reference.
+checked in one piece. `tests/kg/test_validate.py` compares the split check with the reference.
 """
 
 from collections.abc import Iterable

@@ -4,7 +4,6 @@ every graph is pushed to a real Oxigraph server and served from there (the API's
 
 import math
 import shutil
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -17,12 +16,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from kg.build import build
-from tests.support.listener import Listener
 from tests.support.servers import CtkgServer, OxigraphServer
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).parent
 SEED = ROOT / "data" / "sources" / "fucaso-hong-kong-approval.yaml"
+# Ids the seed article's facts give (the in-process tests serve the seed alone).
+PRODUCT = "equecabtagene-autoleucel"
+SOURCE = "pharmaceutical-technology-fucaso-hong-kong-approval"
 TIMEOUT_S = 2.0  # the query time limit the tests run with
 # How late past its own deadline a bounded operation may answer on a busy machine (2 cores shared by others).
 MARGIN_S = 3.0
@@ -41,6 +42,11 @@ def pytest_collection_modifyitems(config, items) -> None:
         marker = item.get_closest_marker("embedded_only")
         if marker is not None:
             item.add_marker(pytest.mark.skip(reason=f"embedded store only: {marker.args[0] if marker.args else ''}"))
+
+
+def ids(items: list[dict]) -> list[str]:
+    """The ids of a list's items, in order."""
+    return [item["id"] for item in items]
 
 
 def built_locally(tmp: Path, data_dir: Path, **overrides) -> Settings:
@@ -145,22 +151,29 @@ def own_server(module_server) -> CtkgServer:
     return module_server
 
 
+# A server whose guards act before the deadline does: a 6 s time limit, a 640 MB memory cap per worker, and
+# 2 requests at once per client.
+GUARDED = {"query_timeout_s": 6, "worker_memory_mb": 640, "max_concurrent_per_client": 2, "query_workers": 2}
+
+
+@pytest.fixture(scope="module")
+def guarded_server(real_settings, tmp_path_factory) -> Iterator[CtkgServer]:
+    """All of data/ served with the `GUARDED` settings, for one test module (its tests have workers killed)."""
+    with ctkg_serve(real_settings, tmp_path_factory.mktemp("guarded") / "server.log", **GUARDED) as running:
+        yield running
+
+
+@pytest.fixture
+def guarded(guarded_server) -> CtkgServer:
+    """The guarded server with every worker up and idle again, whatever the test before had killed."""
+    guarded_server.wait_ready()
+    return guarded_server
+
+
 @pytest.fixture(scope="session")
 def server(real_server) -> tuple[str, subprocess.Popen]:
     """The real server as (base URL, process)."""
     return real_server.base, real_server.process
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    """A listener on 127.0.0.1 for an outside host; `listener.received()` counts what others sent it."""
-    outside = Listener()
-    with socket.create_connection(("127.0.0.1", outside.port), timeout=2):
-        pass  # the listener does count a connection
-    assert outside.received() == 1
-    outside.peers.clear()
-    yield outside
-    outside.close()
 
 
 # What an error body must never show: a stack trace, the server's files, or a file's contents.

@@ -1,9 +1,7 @@
-"""The API over a remote SPARQL server, and `ctkg push`: real Oxigraph servers on 127.0.0.1 (PyPI `oxigraph`),
-each test module's own, whatever --backend says (with --backend remote every API test also runs this way)."""
+"""The API over a remote SPARQL server: real Oxigraph servers on 127.0.0.1 (PyPI `oxigraph`) that `ctkg push`
+loaded, each test module's own, whatever --backend says (with --backend remote every API test also runs this
+way). `ctkg push` itself: tests/kg/test_push.py."""
 
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,55 +13,24 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from kg.push import VOID, push
+from kg.push import push
 from kg.store import open_read_only
-from kg.vocab import DATASET
+from tests.support.data import data_folder
+from tests.support.queries import RUNAWAY, SERVICE_QUERIES
 from tests.support.servers import OxigraphServer, free_port
 
 from .conftest import MARGIN_S, ROOT, SEED, TIMEOUT_S, assert_no_leak, built_locally
-from .test_hardening_queries import RUNAWAY, SERVICE_QUERIES
 
 REGULATORS = ROOT / "data" / "reference" / "pics-applicants.yaml"  # builds beside the seed alone
 AUTHORITIES = "SELECT ?a ?label WHERE { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label } ORDER BY ?a ?label"
 JSON = {"Accept": "application/sparql-results+json"}
-FOREIGN = ox.NamedNode("http://example.org/a-public-dump")
-
-
-def _data(tmp: Path, *files: Path) -> Path:
-    folder = tmp / "data"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    for path in files:
-        shutil.copy(path, folder / path.name)
-    return folder
-
-
-def _graph(server: OxigraphServer, graph: ox.NamedNode | None) -> set[ox.Triple]:
-    params = {"graph": graph.value} if graph else {"default": ""}
-    response = httpx.get(server.store_url, params=params, headers={"Accept": "application/n-triples"}, timeout=10)
-    if response.status_code == 404:
-        return set()
-    response.raise_for_status()
-    return {q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)}
-
-
-def _local(settings: Settings, graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Triple]:
-    store, _ = open_read_only(settings.store_dir)
-    return {q.triple for q in store.quads_for_pattern(None, None, None, graph)}
 
 
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory) -> Settings:
     """The seed article and the PIC/S applicants list, built into a local store."""
     tmp = tmp_path_factory.mktemp("remote-seed")
-    return built_locally(tmp, _data(tmp, SEED, REGULATORS))
-
-
-@pytest.fixture(scope="module")
-def writer(tmp_path_factory) -> Iterator[OxigraphServer]:
-    """A read-write Oxigraph server the seed is pushed to."""
-    with OxigraphServer(tmp_path_factory.mktemp("oxigraph-writer") / "db", read_only=False) as server:
-        yield server
+    return built_locally(tmp, data_folder(tmp, SEED, REGULATORS))
 
 
 @pytest.fixture(scope="module")
@@ -82,74 +49,6 @@ def remote_client(pushed) -> Iterator[TestClient]:
 def embedded_client(seed) -> Iterator[TestClient]:
     with TestClient(create_app(seed.model_copy(update={"query_workers": 1}))) as client:
         yield client
-
-
-# --- ctkg push ------------------------------------------------------------------------------------------
-
-def test_push_loads_every_named_graph_and_the_default_graph(pushed, writer):
-    store, _ = open_read_only(pushed.store_dir)
-    graphs = list(store.named_graphs())
-    assert len(graphs) >= 3  # the ontology, the seed article, the applicants list
-    for graph in graphs:
-        assert _graph(writer, graph) == _local(pushed, graph), graph
-    assert _graph(writer, None) == _local(pushed, ox.DefaultGraph())
-
-
-def test_push_leaves_a_record_of_the_build(pushed, writer):
-    record = _graph(writer, ox.NamedNode(str(DATASET)))
-    dataset = ox.NamedNode(str(DATASET))
-    values = {(t.subject, t.predicate): t.object for t in record}
-    build = Path(open_read_only(pushed.store_dir)[1]).name
-    assert values[(dataset, ox.NamedNode("http://purl.org/dc/terms/identifier"))].value == build
-    default_triples = int(values[(dataset, ox.NamedNode(VOID + "triples"))].value)
-    assert default_triples == len(_local(pushed, ox.DefaultGraph()))
-
-
-@pytest.fixture
-def own_writer(tmp_path) -> Iterator[OxigraphServer]:
-    """A read-write Oxigraph server for one test, which pushes what the others must not see."""
-    with OxigraphServer(tmp_path / "db", read_only=False) as server:
-        yield server
-
-
-def test_a_second_push_replaces_and_deletes_only_its_own_graphs(tmp_path, own_writer):
-    writer = own_writer
-    first = built_locally(tmp_path, _data(tmp_path, SEED, REGULATORS))
-    push(first, writer.store_url)
-    httpx.put(writer.store_url, params={"graph": FOREIGN.value}, content=b"<http://example.org/s> "
-              b"<http://example.org/p> \"loaded by someone else\" .\n",
-              headers={"Content-Type": "application/n-triples"}, timeout=10).raise_for_status()
-    regulators = ox.NamedNode("https://w3id.org/ctkg/id/source/reference-pics-applicants")
-    assert _graph(writer, regulators)
-
-    second = built_locally(tmp_path / "again", _data(tmp_path / "again", SEED))
-    report = push(second, writer.store_url)
-
-    assert report.deleted == [regulators.value]
-    assert _graph(writer, regulators) == set()
-    assert len(_graph(writer, FOREIGN)) == 1  # a graph no push loaded is never touched
-    assert _graph(writer, None) == _local(second, ox.DefaultGraph())
-
-
-def test_push_to_a_read_only_server_fails_and_says_why(seed, tmp_path):
-    location = tmp_path / "db"
-    OxigraphServer(location, read_only=False).stop()  # creates the database
-    reader = OxigraphServer(location, read_only=True)
-    try:
-        done = subprocess.run([sys.executable, "-m", "kg.cli", "push", "--to", reader.store_url,
-                               "--store", str(seed.store_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    finally:
-        reader.stop()
-    assert done.returncode == 2
-    assert "refused" in done.stderr and "read-only" in done.stderr and reader.store_url in done.stderr
-
-
-def test_push_to_no_server_fails_and_says_what_to_check(seed):
-    url = f"http://127.0.0.1:{free_port()}/store"
-    done = subprocess.run([sys.executable, "-m", "kg.cli", "push", "--to", url, "--store", str(seed.store_dir)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "Is the SPARQL server running" in done.stderr and "CTKG_GRAPH_STORE" in done.stderr
 
 
 # --- the API in remote mode -----------------------------------------------------------------------------
@@ -266,7 +165,7 @@ def test_a_server_nothing_was_pushed_to_says_to_push(seed, tmp_path):
 
 def test_a_new_push_is_served_without_a_restart(tmp_path, own_writer):
     writer = own_writer
-    first = built_locally(tmp_path, _data(tmp_path, SEED))
+    first = built_locally(tmp_path, data_folder(tmp_path, SEED))
     push(first, writer.store_url)
     settings = first.model_copy(update={"sparql_endpoint": writer.query_url, "query_workers": 1})
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ctkg:RegulatoryAuthority }"
@@ -274,7 +173,7 @@ def test_a_new_push_is_served_without_a_restart(tmp_path, own_writer):
         before = client.get("/health").json()["build"]
         seen = int(client.get("/sparql", params={"query": count},
                               headers=JSON).json()["results"]["bindings"][0]["n"]["value"])
-        second = built_locally(tmp_path / "again", _data(tmp_path / "again", SEED, REGULATORS))
+        second = built_locally(tmp_path / "again", data_folder(tmp_path / "again", SEED, REGULATORS))
         push(second, writer.store_url)
         after = client.get("/health").json()["build"]
         now = int(client.get("/sparql", params={"query": count},

@@ -1,6 +1,14 @@
 """The screen: size and nesting before any parser, then the tokens where their reading is certain, else
-the parse tree, for updates, SERVICE and FROM."""
+the parse tree, for updates, SERVICE and FROM.
 
+Then the same on the real server (`ctkg serve` on 127.0.0.1, all of data/), by each of the protocol's three
+ways: SERVICE in every spelling, FROM and the dataset parameters naming anything to fetch or read, updates in
+any form, and deep nesting are refused; a listener on 127.0.0.1 stands in for an outside host and records
+any connection, and a marker file for a local file the server could read."""
+
+from pathlib import Path
+
+import httpx
 import pytest
 
 from api.errors import QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
@@ -13,9 +21,12 @@ from api.screen import (
     parsed_shape,
     quick_shape,
 )
-from kg.vocab import PREFIXES
+from kg.vocab import ONTOLOGY_IRI, PREFIXES
+from tests.support.queries import SERVICE_QUERIES, count, run
 
-from .conftest import ROOT
+from .conftest import ROOT, assert_no_leak
+
+COUNT_GRAPHS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 def test_nesting_ignores_strings_and_comments():
@@ -171,3 +182,129 @@ def test_the_tokens_read_what_the_parser_reads(path):
     quick = quick_shape(text)
     assert quick is not None, "the project's own queries are read from their tokens"
     assert quick == parsed_shape(text, PREFIXES)
+
+
+def nothing_arrived(listener) -> None:
+    assert listener.received() == 0
+
+
+# --- on the real server: SERVICE in every spelling ----------------------------------------------------
+
+@pytest.mark.parametrize("method", ["GET", "FORM", "DIRECT"])
+@pytest.mark.parametrize("spelling", SERVICE_QUERIES)
+def test_service_is_refused_and_nothing_is_sent(real_server, listener, spelling, method):
+    query = SERVICE_QUERIES[spelling].format(url=f"http://127.0.0.1:{listener.port}/sparql")
+    response = run(real_server.base, query, method)
+    assert response.status_code == 400 and "SERVICE" in response.text
+    assert_no_leak(response)
+    nothing_arrived(listener)
+
+
+# --- FROM, FROM NAMED, default-graph-uri, named-graph-uri naming something to fetch or read ----------
+
+@pytest.fixture(scope="module")
+def marker_file(tmp_path_factory) -> tuple[Path, str]:
+    """A local file the server could read, with a string that must never appear in an answer."""
+    marker = "ctkg-marker-4f0c2a9e"
+    path = tmp_path_factory.mktemp("outside") / "marker.ttl"
+    path.write_text(f'<urn:ctkg:outside> <urn:ctkg:says> "{marker}" .\n# {marker}\n', encoding="utf-8")
+    return path, marker
+
+
+def _dataset_requests(http_url: str, file_url: str) -> list[dict]:
+    requests = []
+    for url in (http_url, file_url):
+        requests += [
+            {"query": f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}"},
+            {"query": f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"},
+            {"query": f"SELECT * FROM <{ONTOLOGY_IRI}> FROM <{url}> WHERE {{ ?s ?p ?o }}"},
+            {"query": "SELECT * WHERE { ?s ?p ?o }", "default-graph-uri": url},
+            {"query": "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", "named-graph-uri": url},
+            {"query": f"CONSTRUCT {{ ?s ?p ?o }} FROM <{url}> WHERE {{ ?s ?p ?o }}"},
+            {"query": f"ASK FROM <{url}> {{ ?s ?p ?o }}"},
+        ]
+    return requests
+
+
+@pytest.mark.parametrize("method", ["GET", "FORM", "DIRECT"])
+def test_remote_and_local_datasets_are_refused_and_nothing_is_read(real_server, listener, marker_file, method):
+    path, marker = marker_file
+    http_url = f"http://127.0.0.1:{listener.port}/data.ttl"
+    for params in _dataset_requests(http_url, path.as_uri()):
+        response = run(real_server.base, method=method, **params)
+        assert response.status_code == 400 and "not a graph of this store" in response.text, params
+        assert_no_leak(response, marker, echoed=path.as_uri())
+    nothing_arrived(listener)
+
+
+def test_graph_patterns_naming_addresses_read_nothing(real_server, listener, marker_file):
+    path, marker = marker_file
+    for url in (f"http://127.0.0.1:{listener.port}/data.ttl", path.as_uri()):
+        for query in (f"SELECT * WHERE {{ GRAPH <{url}> {{ ?s ?p ?o }} }}", f"DESCRIBE <{url}>",
+                      f"SELECT * WHERE {{ <{url}> ?p ?o }}"):
+            response = run(real_server.base, query)
+            assert response.status_code == 200 and marker not in response.text
+            assert "ctkg:outside" not in response.text and "urn:ctkg:says" not in response.text
+    nothing_arrived(listener)
+
+
+# --- updates in any form ------------------------------------------------------------------------------
+
+def _updates(url: str) -> list[str]:
+    return [
+        "INSERT DATA { <urn:ctkg:x> <urn:ctkg:y> <urn:ctkg:z> }",
+        "INSERT DATA { GRAPH <urn:ctkg:g> { <urn:ctkg:x> <urn:ctkg:y> <urn:ctkg:z> } }",
+        "DELETE WHERE { ?s ?p ?o }",
+        "DELETE { ?s ?p ?o } INSERT { ?s ?p 'changed' } WHERE { ?s ?p ?o }",
+        f"LOAD <{url}>",
+        f"LOAD SILENT <{url}> INTO GRAPH <urn:ctkg:g>",
+        "DROP ALL", "CLEAR DEFAULT", "CREATE GRAPH <urn:ctkg:g>", "COPY DEFAULT TO <urn:ctkg:g>",
+        "insert data { <urn:ctkg:x> <urn:ctkg:y> <urn:ctkg:z> }",
+        "\\u0044ROP ALL",
+    ]
+
+
+def test_updates_are_refused_and_the_graph_is_unchanged(real_server, listener, marker_file):
+    base = real_server.base
+    before = (count(base), count(base, COUNT_GRAPHS))
+    path, marker = marker_file
+    for url in (f"http://127.0.0.1:{listener.port}/data.ttl", path.as_uri()):
+        for update in _updates(url):
+            attempts = [
+                httpx.get(f"{base}/sparql", params={"update": update}),
+                httpx.post(f"{base}/sparql", data={"update": update}),
+                httpx.post(f"{base}/sparql", content=update.encode(),
+                           headers={"Content-Type": "application/sparql-update"}),
+                run(base, update, "GET"), run(base, update, "FORM"), run(base, update, "DIRECT"),
+            ]
+            for response in attempts:
+                assert response.status_code == 403 and "read-only" in response.text, (update, response.text)
+                assert marker not in response.text
+    nothing_arrived(listener)
+    assert (count(base), count(base, COUNT_GRAPHS)) == before
+    assert run(base, "ASK { GRAPH ?g { <urn:ctkg:x> ?p ?o } }").json()["boolean"] is False
+    assert run(base, "ASK { GRAPH <urn:ctkg:g> { ?s ?p ?o } }").json()["boolean"] is False
+
+
+# --- deep nesting ------------------------------------------------------------------------------------
+
+def test_deep_nesting_is_400_and_the_server_lives_on(real_server):
+    base = real_server.base
+    real_server.wait_ready()
+    workers = set(real_server.workers())
+    deep = [
+        "SELECT * WHERE " + "{" * 4000 + " ?s ?p ?o " + "}" * 4000,
+        "SELECT * WHERE " + "\\u007B" * 800 + " ?s ?p ?o " + "\\u007D" * 800,
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 4000 + "1" + ")" * 4000 + ") }",
+        "SELECT * WHERE { ?s ?p " + "[ ?p " * 1200 + "1" + " ]" * 1200 + " }",
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o IN (" + "(" * 4000 + "))",  # unbalanced
+        "ASK " + "{ " * 3000,
+    ]
+    for query in deep:
+        for method in ("GET", "FORM", "DIRECT"):
+            response = run(base, query, method)
+            assert response.status_code == 400 and "nest" in response.text, (query[:40], response.text[:200])
+    assert real_server.process.poll() is None
+    assert httpx.get(f"{base}/health").status_code == 200
+    assert set(real_server.workers()) == workers  # refused in the server: no worker even saw them
+    assert count(base) > 0

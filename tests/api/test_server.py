@@ -1,5 +1,11 @@
-"""The real server (`ctkg serve` under uvicorn on 127.0.0.1, serving all of data/), used by a real SPARQL
-client library. What it refuses and how it holds under bad queries and load: test_hardening_*.py."""
+"""The real server (`ctkg serve` under uvicorn on 127.0.0.1, serving all of data/): used by a real SPARQL
+client library; a GET carrying a query as long as the query limit allows reaches the endpoint; and its own
+end, by SIGTERM within the deadline even with a query running, and by SIGKILL leaving no worker behind.
+What it refuses and how it holds under bad queries and load: test_screen.py, test_guards.py, test_pool.py."""
+
+import signal
+import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -7,6 +13,13 @@ from rdflib import Graph
 from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
 
 from kg.vocab import CTKG
+from tests.support.polling import wait_until
+from tests.support.processes import busy_worker, children, cpu_seconds, is_dead
+from tests.support.queries import RUNAWAY, run
+from tests.support.servers import CtkgServer
+from tests.support.threads import InThread
+
+from .conftest import MARGIN_S, NEVER_ENDS, TIMEOUT_S, ctkg_serve
 
 AUTHORITIES = "SELECT DISTINCT ?a ?label WHERE { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label } ORDER BY ?a"
 AUTHORITY_GRAPH = ("CONSTRUCT { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label } "
@@ -73,3 +86,56 @@ def test_describe_gives_each_triple_once(server):
     lines = httpx.get(f"{base}/sparql", params={"query": "DESCRIBE id:authority\\/fda"},
                       headers={"Accept": "application/n-triples"}).text.strip().splitlines()
     assert len(lines) > 3 and len(lines) == len(set(lines))
+
+
+def test_a_long_url_within_the_query_limit_reaches_the_endpoint(real_server, real_settings):
+    # ~9 kB of query whose percent-encoding is ~27 kB: more than h11's default 16 kB for a request line
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1 #" + "{}" * ((real_settings.max_query_bytes - 100) // 2)
+    response = run(real_server.base, query)
+    assert response.status_code == 200, response.text[:200]
+
+
+# --- the server's own end -------------------------------------------------------------------------------
+
+@pytest.fixture
+def doomed(real_settings, tmp_path) -> Iterator[CtkgServer]:
+    """A server of its own, for a test that ends it (2 s time limit)."""
+    with ctkg_serve(real_settings, tmp_path / "server.log") as server:
+        yield server
+
+
+def _start_runaway(server: CtkgServer) -> InThread:
+    """The runaway query on a thread, returned once a worker runs it."""
+    workers = server.workers()
+    cpu_before = {pid: cpu_seconds(pid) for pid in workers}
+    query = InThread(lambda: run(server.base, RUNAWAY, timeout=30))
+    wait_until(lambda: busy_worker(workers, cpu_before, cpu=0.1), timeout=TIMEOUT_S + MARGIN_S,
+               what="a worker running the query")
+    return query
+
+
+@pytest.mark.embedded_only(NEVER_ENDS)
+def test_sigterm_ends_the_server_within_the_deadline_even_with_a_query_running(doomed):
+    workers = doomed.workers()
+    started = time.monotonic()
+    query = _start_runaway(doomed)
+    doomed.process.send_signal(signal.SIGTERM)
+    doomed.process.wait(TIMEOUT_S + MARGIN_S + 10)
+    ended = time.monotonic() - started
+    response = query.result(10)
+    # the server waits for the running query's deadline at most (the tests' 2 s time limit)
+    assert ended <= TIMEOUT_S + MARGIN_S, f"the server took {ended:.2f} s to end"
+    assert response.status_code == 503  # the running query got its answer before the end
+    assert all(is_dead(pid) for pid in workers) and not children(doomed.pid)
+
+
+@pytest.mark.embedded_only(NEVER_ENDS)
+def test_a_killed_server_leaves_no_query_running(doomed):
+    workers = doomed.workers()
+    query = _start_runaway(doomed)
+    doomed.process.kill()
+    doomed.process.wait(5)
+    with pytest.raises(httpx.HTTPError):  # its connection ended with the server
+        query.result(10)
+    wait_until(lambda: all(is_dead(pid) for pid in workers), timeout=MARGIN_S, what="every worker ending with "
+               "its server (a worker outlived its server)")

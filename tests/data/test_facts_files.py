@@ -6,7 +6,7 @@ shows what to fix; the tests run each check on every file, and on broken copies 
 Conformance is checked file by file: a file's nodes with all their triples (from every file that states
 them), the classes of every node they link to, and the ontology, against the shapes. What only the whole
 graph can show (a name shared by two resources, dates that contradict each other) is `ctkg validate`'s and
-the build's.
+the build's: one test runs `ctkg validate` on all of data/.
 """
 
 import difflib
@@ -20,8 +20,10 @@ from kg.canonical import canonical_text
 from kg.errors import FactsError
 from kg.facts import SourceFacts, facts_files, read_facts
 from kg.ontology import load_ontology
+from kg.settings import Settings
 from kg.shacl import load_shapes, shacl_findings
 from kg.shape_plan import plan_shapes
+from kg.validate import validate
 from kg.vocab import CTKG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,6 +179,18 @@ def test_every_fact_cites_its_source(path):
 def test_is_in_canonical_form(path):
     problems = canonical_problems(path)
     assert not problems, report(problems)
+
+
+# --- every facts file together ---
+
+
+def test_every_data_file_conforms():
+    """What only the whole graph shows (a node stated by several files, the qc/*-violation.rq queries):
+    `ctkg validate` on all of data/."""
+    settings = Settings(ontology_dir=ROOT / "ontology", shapes_dir=ROOT / "shapes", data_dir=DATA,
+                        store_dir=ROOT / "var" / "unused")
+    result = validate(settings)
+    assert result.conforms, result.text + "\nRun `ctkg validate` to see the report."
 
 
 # --- the checks fail on broken files, naming the command that fixes them ---

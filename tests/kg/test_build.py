@@ -1,36 +1,25 @@
-"""The build: validation gates publication, and a failed build leaves the previous graph in place."""
+"""The build: it publishes one named graph per source, reproducibly; validation gates publication, and a
+failed build leaves the previous graph in place; it reads only the facts files and the Turtle of ontology/
+and shapes/, and fetches nothing those name."""
 
 import re
 import shutil
-from pathlib import Path
+import subprocess
+import sys
 
-import pyoxigraph as ox
 import pytest
 
 from kg.build import build
 from kg.errors import BuildError, FactsError
-from kg.export import FORMATS, export
-from kg.formats import DATASET_FORMATS
 from kg.query import rows
-from kg.store import StoreLayout, open_read_only
-from kg.validate import validate
-from kg.vocab import CTKG, ID
+from kg.settings import Settings
+from kg.store import StoreLayout
+from kg.vocab import ID
+from tests.support.hostile import billion_laughs, outside_files
 
-from .conftest import ROOT, SEED, settings_for
+from .conftest import ROOT, SEED, settings_for, snapshot
 
 SEED_SOURCE = str(ID["source/pharmaceutical-technology-fucaso-hong-kong-approval"])
-REGULATORS = ROOT / "data" / "reference" / "pics-applicants.yaml"  # builds beside the seed alone
-
-
-def snapshot(store_dir: Path) -> set[str]:
-    db, _ = open_read_only(store_dir)
-    return {str(q) for q in db}
-
-
-def test_every_data_file_conforms():
-    settings = settings_for(ROOT / "data", ROOT / "var" / "unused")
-    result = validate(settings)
-    assert result.conforms, result.text + "\nRun `ctkg validate` to see the report."
 
 
 def test_build_publishes_named_graph_per_source(built, store):
@@ -50,33 +39,6 @@ def test_every_fact_node_has_a_source_in_its_graph(store):
           FILTER NOT EXISTS { ?node a ctkg:Source }
         }""")
     assert orphans == []
-
-
-def named_quads_of(store: ox.Store) -> set[ox.Quad]:
-    """Every quad of a named graph, read from the store itself."""
-    return {q for q in store if not isinstance(q.graph_name, ox.DefaultGraph)}
-
-
-def test_default_graph_is_the_union(store):
-    default = {q.triple for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
-    assert default and default == {q.triple for q in named_quads_of(store)}
-    regulator = ox.NamedNode(str(CTKG.regulator))
-    stated = {(t.subject.value, t.object.value) for t in default if t.predicate == regulator}
-    queried = {(r["a"], r["r"]) for r in rows(store, "SELECT ?a ?r WHERE { ?a ctkg:regulator ?r }")}
-    assert queried == stated and stated  # a query without GRAPH reads the union
-
-
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_export_formats_parse_back(store, fmt):
-    data = export(store, fmt)
-    formats = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "rdfxml": ox.RdfFormat.RDF_XML,
-               "jsonld": ox.RdfFormat.JSON_LD, "nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
-    parsed = list(ox.parse(data, format=formats[fmt]))
-    named = named_quads_of(store)
-    if fmt in DATASET_FORMATS:  # every source's graph, as it is in the store
-        assert set(parsed) == named
-    else:  # the union as one graph
-        assert {t.triple if isinstance(t, ox.Quad) else t for t in parsed} == {q.triple for q in named}
 
 
 def test_builds_are_reproducible(tmp_path, seed_only):
@@ -128,34 +90,33 @@ def test_bad_input_leaves_previous_graph(tmp_path, seed_only, breakage):
     assert builds == [current_before], "a failed build leaves no partial directory behind"
 
 
-def test_no_graph_yet_is_a_clear_error(tmp_path):
-    from kg.errors import StoreError
-
-    with pytest.raises(StoreError, match="ctkg build"):
-        open_read_only(tmp_path / "empty")
+# --- what the build reads: facts files that expand, files that name outside hosts ---
 
 
-def test_rebuild_replaces_graph_atomically(tmp_path, seed_only):
-    settings = settings_for(seed_only, tmp_path / "store")
-    build(settings)
-    layout = StoreLayout(settings.store_dir)
-    first, before = layout.current_build(), snapshot(settings.store_dir)
-    shutil.copy(REGULATORS, seed_only / REGULATORS.name)
-    build(settings)
-    second = layout.current_build()
-    assert first != second
-    reference = settings_for(seed_only, tmp_path / "reference")
-    build(reference)
-    assert snapshot(settings.store_dir) == snapshot(reference.store_dir) != before  # the new graph, whole
-    first_graph = ox.Store.read_only(str(first / "oxigraph"))
-    assert {str(q) for q in first_graph} == before  # a reader of the first build still has all of it
+def test_the_build_refuses_a_bomb_and_keeps_the_graph(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(SEED, data / SEED.name)
+    (data / "laughs.yaml").write_text(billion_laughs(), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--data", str(data), "--store",
+                           str(tmp_path / "store")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "aliases" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "store" / "current").exists()
 
 
-def test_default_graph_is_the_union_as_a_set(store):
-    """A triple stated by several sources is one triple of the default graph: counts are not inflated."""
-    (row,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-    (distinct,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
-                              "{ GRAPH ?g { ?s ?p ?o } } }")
-    assert int(row["n"]) == int(distinct["n"])
-    (label,) = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { id:authority\\/nmpa rdfs:label ?l }")
-    assert int(label["n"]) == 1
+def test_building_fetches_nothing_and_reads_only_turtle_and_yaml(tmp_path, listener):
+    ontology, shapes, data = tmp_path / "ontology", tmp_path / "shapes", tmp_path / "data"
+    shutil.copytree(ROOT / "ontology", ontology)
+    shutil.copytree(ROOT / "shapes", shapes)
+    data.mkdir()
+    shutil.copy(SEED, data / SEED.name)
+    for folder in (ontology, shapes, data):
+        for name, text in outside_files(listener.port).items():
+            (folder / name).write_text(text, encoding="utf-8")
+    (data / "facts-with-urls.yaml").write_text(
+        f"source:\n  id: outside-urls\n  label: A source whose address is a listener\n"
+        f"  url: http://127.0.0.1:{listener.port}/article\n", encoding="utf-8")
+    settings = Settings(ontology_dir=ontology, shapes_dir=shapes, data_dir=data, store_dir=tmp_path / "store")
+    report = build(settings)
+    assert report.sources == 2  # the two facts files; nothing else in data/ was read
+    assert listener.received() == 0

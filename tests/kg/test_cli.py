@@ -36,7 +36,8 @@ def test_validate_conforms():
 def test_validate_reports_file_fact_focus_path_message(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    (data / SEED.name).write_text(SEED.read_text(encoding="utf-8").replace("    regulator: hsa\n", ""), encoding="utf-8")
+    unregulated = SEED.read_text(encoding="utf-8").replace("    regulator: hsa\n", "")
+    (data / SEED.name).write_text(unregulated, encoding="utf-8")
     done = ctkg("validate", "--data", str(data))
     assert done.returncode == 1
     for expected in (SEED.name, "applications[4] (equecabtagene-autoleucel-singapore)",

@@ -1,157 +1,28 @@
-"""Builds in parts: the split validation reports what pySHACL on the whole graph reports, and an incremental
-build (one file changed, added or removed) publishes the same graph as a full build and catches the same
-violations, including those that span files. The data are small synthetic facts files in data/synthetic
-(three articles and the reference list, written by bench/generate.py; tests/bench/test_generate.py keeps them
-in step with it)."""
+"""Incremental builds: one file changed, added or removed, the build replaces only that file's graph, and
+publishes the same graph as a full build and catches the same violations (those that span files included)
+as pySHACL on the whole graph. The data are the small synthetic facts files (`tests/kg/synthetic.py`)."""
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
-from rdflib.namespace import SH
 
 from kg.build import build
 from kg.errors import BuildError
-from kg.shacl import load_shapes
-from kg.shape_plan import plan_shapes
-from kg.store import StoreLayout, open_read_only
+from kg.store import StoreLayout
 from kg.validate import validate
 
-from .conftest import ROOT, settings_for
-
-SYNTHETIC = Path(__file__).parent / "data" / "synthetic"
-
-
-@pytest.fixture
-def data(tmp_path) -> Path:
-    """A fresh copy of the synthetic facts, to edit."""
-    return Path(shutil.copytree(SYNTHETIC, tmp_path / "data"))
+from .conftest import settings_for, snapshot
+from .synthetic import BREAKAGES, article, cross_file_product, remove_fact, set_field
 
 
 @pytest.fixture
-def built(data, tmp_path):
+def built(synthetic_data, tmp_path):
     """The synthetic data built once, so that the next build is incremental."""
-    settings = settings_for(data, tmp_path / "store")
+    settings = settings_for(synthetic_data, tmp_path / "store")
     report = build(settings)
     assert report.mode == "full"
     return settings
-
-
-def quads(store_dir: Path) -> set[str]:
-    db, _ = open_read_only(store_dir)
-    return {str(q) for q in db}
-
-
-def article(data: Path, n: int) -> Path:
-    return data / "articles" / f"synthetic-article-{n:06d}.yaml"
-
-
-# --- editing generated facts files (one fact per "  - id:" block) ---
-
-
-def blocks(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, id) of every fact block in a generated file."""
-    starts = [(m.start(), m.group(1)) for m in re.finditer(r'^  - id: "([^"]+)"\n', text, re.M)]
-    out = []
-    for i, (start, fact_id) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        section_end = re.search(r"^\S", text[start:end], re.M)  # a new section ends the block too
-        out.append((start, start + section_end.start() if section_end else end, fact_id))
-    return out
-
-
-def remove_fact(path: Path, fact_id: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    ((start, end, _),) = [b for b in blocks(text) if b[2] == fact_id]
-    path.write_text(text[:start] + text[end:], encoding="utf-8")
-
-
-def set_field(path: Path, fact_id: str, field: str, value: str | None) -> None:
-    """Set (or with None remove) one field of one fact."""
-    text = path.read_text(encoding="utf-8")
-    ((start, end, _),) = [b for b in blocks(text) if b[2] == fact_id]
-    block = re.sub(rf"^    {field}: .*\n", "", text[start:end], flags=re.M)
-    if value is not None:
-        block = block.rstrip("\n") + f"\n    {field}: {value}\n"
-    path.write_text(text[:start] + block + text[end:], encoding="utf-8")
-
-
-def cross_file_product(data: Path) -> tuple[Path, str, Path]:
-    """A product declared in one article and applied for in another: (its file, its id, the other file)."""
-    for path in sorted((data / "articles").glob("*.yaml")):
-        for match in re.finditer(r'^    product: "(synthetic-product-(\d+)-4)"', path.read_text(), re.M):
-            home = article(data, int(match.group(2)))
-            if home != path:
-                return home, match.group(1), path
-    raise AssertionError("the generator always makes cross-file applications")
-
-
-# --- the split validation is the reference validation ---
-
-
-def test_project_shapes_split_into_local_and_class_checks():
-    plan = plan_shapes(load_shapes(ROOT / "shapes"))
-    assert plan.local, plan.reason
-    assert plan.class_checks, "the sh:class constraints are checked on the store"
-    assert (None, SH["class"], None) in plan.shapes
-    assert (None, SH["class"], None) not in plan.local_shapes
-
-
-def test_shapes_beyond_the_focus_node_fall_back_to_whole_graph():
-    shapes = load_shapes(ROOT / "shapes")
-    shapes.update("""
-        PREFIX sh: <http://www.w3.org/ns/shacl#>
-        PREFIX ctkg: <https://w3id.org/ctkg/ontology#>
-        INSERT DATA { <urn:x:s> sh:targetClass ctkg:RegulatoryApplication ;
-                          sh:property [ sh:path ctkg:product ; sh:node <urn:x:t> ] . }""")
-    plan = plan_shapes(shapes)
-    assert not plan.local and "sh:node" in plan.reason
-
-
-def break_label(data):
-    set_field(article(data, 0), "synthetic-product-000000-1", "label", None)
-
-
-def break_cross_file_link(data):
-    home, product, _ = cross_file_product(data)
-    remove_fact(home, product)
-
-
-def break_shared_label(data):
-    # A second label for a product declared in article 1, given by article 2: a node of two files.
-    text = article(data, 2).read_text()
-    article(data, 2).write_text(text.replace("products:\n", 'products:\n  - id: "synthetic-product-000001-2"\n'
-                                             '    label: "another name"\n    evidence: "named again"\n', 1))
-
-
-def break_open_decision(data):
-    set_field(article(data, 1), "synthetic-application-000001-2-3", "decision_date", '"2020-01-02"')
-
-
-def break_scheme(data):
-    set_field(data / "synthetic-reference.yaml", "synthetic-authority-0000-pics", "scheme", '"no-such-scheme"')
-
-
-def break_evidence_and_status(data):
-    set_field(article(data, 2), "synthetic-inspection-000002-3", "evidence", None)
-    set_field(article(data, 2), "synthetic-application-000002-0-0", "regulator", None)
-
-
-BREAKAGES = {f.__name__.removeprefix("break_"): f for f in (
-    break_label, break_cross_file_link, break_shared_label, break_open_decision, break_scheme,
-    break_evidence_and_status)}
-
-
-@pytest.mark.parametrize("name", sorted(BREAKAGES))
-def test_split_validation_reports_what_whole_graph_validation_reports(data, tmp_path, name):
-    BREAKAGES[name](data)
-    settings = settings_for(data, tmp_path / "store")
-    reference = validate(settings)
-    assert not reference.conforms
-    with pytest.raises(BuildError) as caught:
-        build(settings)
-    assert str(caught.value) == reference.text
 
 
 @pytest.mark.parametrize("name", sorted(BREAKAGES))
@@ -239,7 +110,7 @@ def test_incremental_build_publishes_what_a_full_build_publishes(built, tmp_path
     fresh = settings_for(data, tmp_path / "fresh")
     full = build(fresh, full=True)
     assert full.mode == "full"
-    assert quads(built.store_dir) == quads(fresh.store_dir)
+    assert snapshot(built.store_dir) == snapshot(fresh.store_dir)
     assert (incremental.quads, incremental.triples) == (full.quads, full.triples)
     assert StoreLayout(built.store_dir).manifest()["triples"] == full.triples
 
@@ -254,7 +125,7 @@ def test_full_flag_and_changed_shapes_force_a_full_build(built, tmp_path):
 
 
 def test_unchanged_rebuild_reads_no_file(built):
-    before = quads(built.store_dir)
+    before = snapshot(built.store_dir)
     report = build(built)
     assert (report.mode, report.compiled, report.changed) == ("incremental", 0, 0)
-    assert quads(built.store_dir) == before
+    assert snapshot(built.store_dir) == before

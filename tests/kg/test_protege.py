@@ -13,10 +13,7 @@ assertion but treats its literal as an opaque value (domains still apply: see
 datatype outside the map occurs, so the option hides nothing else.
 """
 
-import os
-import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import owlready2
@@ -30,17 +27,11 @@ from kg.facts import read_facts
 from kg.protege import ProtegeError, protege_graph, write_protege
 from kg.vocab import CTKG, ID, ONTOLOGY_IRI
 
+from .conftest import APT_LINE
+
 ROOT = Path(__file__).parents[2]
 ONTOLOGY_FILE = ROOT / "ontology" / "ctkg.ttl"
 SEED_FACTS = ROOT / "data" / "sources" / "fucaso-hong-kong-approval.yaml"
-CHECKER_SOURCE = ROOT / "tests" / "owl" / "CheckOntology.java"
-
-APT_LINE = "apt-get install -y --no-install-recommends default-jdk-headless libowlapi-java"
-# Where Debian's libowlapi-java and its dependencies put their jars.
-JAVA_LIBRARY = Path("/usr/share/java")
-OWLAPI_JARS = ("owlapi-distribution", "guava", "caffeine", "commons-rdf-api", "commons-io", "commons-codec",
-               "hppcrt", "jsr305", "atinject-jsr330-api", "xz", "slf4j-api", "slf4j-nop")
-
 DATE_DATATYPES = {XSD.date, XSD.gYearMonth, XSD.gYear}
 # https://www.w3.org/TR/owl2-syntax/#Datatype_Maps, plus rdf:langString for language-tagged text.
 OWL2_DATATYPE_MAP = {
@@ -85,39 +76,6 @@ def individuals(ontology: Graph) -> Graph:
 def export(store) -> Graph:
     """What `ctkg export --protege` writes, from the store built from all of data/."""
     return protege_export(store)
-
-
-def owlapi_classpath() -> list[str]:
-    """OWLAPI_CLASSPATH if set, else the jars of Debian's libowlapi-java; skips if there are none."""
-    if os.environ.get("OWLAPI_CLASSPATH"):
-        return os.environ["OWLAPI_CLASSPATH"].split(os.pathsep)
-    if not (JAVA_LIBRARY / "owlapi-distribution.jar").exists():
-        pytest.skip(f"the OWL API jar is missing from {JAVA_LIBRARY}; install with: {APT_LINE}")
-    jars = [JAVA_LIBRARY / f"{name}.jar" for name in OWLAPI_JARS]
-    missing = [jar for jar in jars if not jar.exists()]
-    assert not missing, f"libowlapi-java is installed but its dependencies are not: {missing}"
-    # Every rdf4j module: the OWL API loads all its parsers, and one missing module breaks them all.
-    jars += sorted(jar for jar in JAVA_LIBRARY.glob("rdf4j-*.jar") if not re.search(r"\d\.jar$", jar.name))
-    return [str(jar) for jar in jars]
-
-
-@pytest.fixture(scope="module")
-def owl_checker(tmp_path_factory):
-    """Compile CheckOntology.java once; return a function that runs it on a file."""
-    java, javac = shutil.which("java"), shutil.which("javac")
-    if not (java and javac):
-        pytest.skip(f"java and javac are needed for the OWL API check; install with: {APT_LINE}")
-    classpath = owlapi_classpath()
-    classes = tmp_path_factory.mktemp("owl-checker")
-    compiled = subprocess.run([javac, "-cp", os.pathsep.join(classpath), "-d", str(classes), str(CHECKER_SOURCE)],
-                              capture_output=True, text=True)
-    assert compiled.returncode == 0, compiled.stderr
-
-    def check(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([java, "-cp", os.pathsep.join([*classpath, str(classes)]), "CheckOntology", str(path)],
-                              capture_output=True, text=True, timeout=300)
-
-    return check
 
 
 @pytest.fixture(scope="module")

@@ -113,7 +113,8 @@ ROW_NAMES = {  # the columns that name the thing a row is about
 
 
 def names_match(names: set[str], texts: list[str]) -> bool:
-    """A name of the node is one of the row's names, or is contained in one (e.g. 'yescarta' in 'Yescarta (FKC876…)')."""
+    """A name of the node is one of the row's names, or is contained in one (e.g. 'yescarta' in
+    'Yescarta (FKC876…)')."""
     texts = [t.lower() for t in texts if t]
     return any(name == text or name in text or text in name for name in names for text in texts)
 
@@ -375,7 +376,8 @@ companies:
 
 
 PICS_FACTS = {
-    "membership-of-a-country": ("memberships:\n  - id: greece-pics\n    jurisdiction: greece\n    scheme: pics\n", None),
+    "membership-of-a-country": ("memberships:\n  - id: greece-pics\n    jurisdiction: greece\n    scheme: pics\n",
+                                None),
     "membership-of-nobody": ("memberships:\n  - id: nobody-pics\n    scheme: pics\n",
                              "names its authority (field 'authority') or"),
     "step-of-an-authority": ("accession_steps:\n  - id: s\n    authority: [nmpa]\n    status: applied\n"
@@ -475,7 +477,8 @@ def test_bcma_products_and_where_each_is_approved(store):
                                       ("Mainland China", "2024-08"), ("Japan", None)],
         "equecabtagene autoleucel": [("Mainland China", "2023-06-30"), ("Macao SAR", "2025-03"),
                                      ("Hong Kong SAR", "2025-11")],
-        "idecabtagene vicleucel": [("United States", "2021-03-26"), ("European Union", "2021-08"), ("Japan", "2022-01")],
+        "idecabtagene vicleucel": [("United States", "2021-03-26"), ("European Union", "2021-08"),
+                                   ("Japan", "2022-01")],
         "zevorcabtagene autoleucel": [("Mainland China", "2024-02-23")],
     }
     cd19 = {r["productLabel"] for r in ask(store, "approvals-by-target", antigen=ox.NamedNode(ID["antigen/cd19"]))}
@@ -483,7 +486,8 @@ def test_bcma_products_and_where_each_is_approved(store):
 
 
 def test_bcma_approvals_on_the_seed_article_alone(seed_store):
-    answer = [(r["productLabel"], r["jurisdictionLabel"], r["firstApproved"]) for r in ask(seed_store, "approvals-by-target")]
+    answer = [(r["productLabel"], r["jurisdictionLabel"], r["firstApproved"])
+              for r in ask(seed_store, "approvals-by-target")]
     assert answer == [("equecabtagene autoleucel", "Mainland China", "2023-06"),
                       ("equecabtagene autoleucel", "Macao SAR", "2025-03"),
                       ("equecabtagene autoleucel", "Hong Kong SAR", None)]

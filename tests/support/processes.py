@@ -85,3 +85,9 @@ def peak_memory_of(pids: list[int], every: float = 0.02) -> Iterator[list[float]
     finally:
         done.set()
         watcher.join(5)
+
+
+def busy_worker(pids: list[int], before: dict[int, float], cpu: float = 0.3) -> int | None:
+    """The pid that has used more than `cpu` seconds of CPU since `before` (the most, if several), or None."""
+    busiest = max(pids, key=lambda pid: cpu_seconds(pid) - before.get(pid, 0.0))
+    return busiest if cpu_seconds(busiest) - before.get(busiest, 0.0) > cpu else None

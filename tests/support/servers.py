@@ -9,6 +9,7 @@ Settings of `ctkg serve` are passed as they are named in the API's settings and 
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -41,12 +42,14 @@ class ServerProcess:
     reads fills up and blocks the server), stopped with every process of its session."""
 
     def __init__(self, argv: list[str], log: Path | None = None, env: dict[str, str] | None = None,
-                 cwd: Path | None = None):
+                 cwd: Path | None = None, fd_limit: int | None = None):
         self.argv = argv
         self.log = log
         self._output = log.open("w+b") if log else tempfile.TemporaryFile()
+        # `fd_limit`: the server may open at most this many files and sockets (RLIMIT_NOFILE, soft and hard).
+        limit = None if fd_limit is None else (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (fd_limit, fd_limit)))
         self.process = subprocess.Popen(argv, stdout=self._output, stderr=subprocess.STDOUT, cwd=cwd,
-                                        env={**os.environ, **(env or {})}, start_new_session=True)
+                                        env={**os.environ, **(env or {})}, start_new_session=True, preexec_fn=limit)
         self.pid = self.process.pid
 
     def log_tail(self, size: int = 3000) -> str:
@@ -96,7 +99,8 @@ class ServerProcess:
 class CtkgServer(ServerProcess):
     """`ctkg serve` on 127.0.0.1 serving `store_dir`, ready (every query worker idle) when constructed."""
 
-    def __init__(self, store_dir: Path, log: Path | None = None, ready_timeout: float = 30, **settings):
+    def __init__(self, store_dir: Path, log: Path | None = None, ready_timeout: float = 30,
+                 fd_limit: int | None = None, **settings):
         self.store_dir = store_dir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -105,7 +109,7 @@ class CtkgServer(ServerProcess):
         env = {"PYTHONPATH": str(ROOT), "CTKG_STORE_DIR": str(store_dir),
                **{f"CTKG_{name.upper()}": str(value) for name, value in settings.items()}}
         super().__init__([sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                         log, env, cwd=ROOT)
+                         log, env, cwd=ROOT, fd_limit=fd_limit)
         try:
             self.wait_ready(ready_timeout)
         except BaseException:

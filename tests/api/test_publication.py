@@ -1,5 +1,6 @@
-"""Issue 5, items 15 and 16: the data path under a running server. A `ctkg build` killed half-way leaves
-the served graph as it was; a rebuild published while clients query is seen whole or not at all.
+"""Publishing a build under a running server (`kg.store` publishes, `api.engine` picks it up). A `ctkg build`
+killed half-way leaves the served graph as it was; a rebuild published while clients query is seen whole or
+not at all.
 
 A server serves data/ (graph A); the new graph B is data/ copied several times under new source ids, so
 that its counts differ from A's and each phase of its build lasts long enough to be killed in: every

@@ -1,10 +1,13 @@
 """The SPARQL 1.1 Protocol endpoint, in-process: query forms and methods, every format, the dataset
-parameters, the service description, and what is refused or bounded."""
+parameters, the service description, and what is refused or bounded. Then on the real server: the row cap,
+and the size limits on a query and on a request's body (413), a body announced too large refused before it
+is sent."""
 
 import csv
 import io
-import os
+import socket
 
+import httpx
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
@@ -14,17 +17,13 @@ from rdflib.namespace import RDF, RDFS
 
 from api.app import create_app
 from kg.vocab import CTKG, ID, ONTOLOGY_IRI
-from tests.support.polling import wait_until
-from tests.support.threads import InThread
-
-from .conftest import MARGIN_S, NEVER_ENDS, TIMEOUT_S
+from tests.support.queries import run
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SOURCE = str(ID["source/pharmaceutical-technology-fucaso-hong-kong-approval"])
 AUTHORITIES = "SELECT ?a ?label WHERE { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label } ORDER BY ?a"
 AUTHORITY_GRAPH = ("CONSTRUCT { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label } "
                    "WHERE { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label }")
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 UPDATE = {"Content-Type": "application/sparql-update"}
 QUERY = {"Content-Type": "application/sparql-query"}
 RESULT_FORMATS = {
@@ -129,7 +128,8 @@ def test_service_description(client):
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")
     graph = Graph().parse(data=response.content, format="turtle")
     (service,) = graph.subjects(RDF.type, SD.Service)
-    assert (service, SD.endpoint, URIRef("http://testserver/sparql")) in graph
+    # the server's own address (BASE_URL unset), never the Host header the client sent (testserver)
+    assert (service, SD.endpoint, URIRef("http://127.0.0.1:8000/sparql")) in graph
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
     assert (service, SD.resultFormat, URIRef("http://www.w3.org/ns/formats/SPARQL_Results_CSV")) in graph
     assert {str(n) for n in graph.objects(None, SD.name)} == {SOURCE, str(ONTOLOGY_IRI)}
@@ -226,35 +226,6 @@ def test_more_rows_than_the_cap_is_an_error_never_a_cut(capped):
     assert sparql(capped, AUTHORITY_GRAPH).status_code == 422
 
 
-@pytest.fixture
-def own_client(settings):
-    """The application in-process with a worker pool of its own, for a test that has a worker killed."""
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-@pytest.mark.embedded_only(NEVER_ENDS)
-def test_runaway_query_is_stopped_and_its_worker_killed(own_client):
-    client = own_client
-    pool = client.app.state.pool
-    before = set(pool.pids)
-    query = InThread(lambda: sparql(client, RUNAWAY))
-    wait_until(lambda: client.get("/health").json()["workers_idle"] < len(before) or not query.running(),
-               timeout=TIMEOUT_S + MARGIN_S, what="a worker running the query")
-    health = [client.get("/health").status_code for _ in range(10)]
-    health_while_running = query.running()
-    response = query.result(TIMEOUT_S + MARGIN_S + 10)
-    assert response.status_code == 503 and "time limit" in response.text
-    assert response.headers["retry-after"]
-    assert TIMEOUT_S - 0.2 < query.elapsed <= TIMEOUT_S + MARGIN_S  # stopped at its deadline, not before
-    assert health == [200] * 10 and health_while_running, "/health was not answered while the query ran"
-    wait_until(lambda: set(pool.pids) - before, timeout=MARGIN_S, what="a new worker in place of the killed one")
-    (killed,) = before - set(pool.pids)
-    with pytest.raises(ProcessLookupError):
-        os.kill(killed, 0)
-    assert sparql(client, AUTHORITIES).status_code == 200
-
-
 def test_counts_on_the_default_graph_are_not_inflated_by_sources(real_server):
     """All of data/ (several sources state the same triples): the default graph is their union as a set,
     so COUNT(*) equals the number of distinct triples, as analysts expect."""
@@ -274,3 +245,44 @@ def test_counts_on_the_default_graph_are_not_inflated_by_sources(real_server):
                      "FILTER (?g != id:dataset\\/ctkg) } }")
     assert plain == distinct > 0
     assert count("SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/ctkg/id/authority/nmpa> rdfs:label ?l }") == 1
+
+
+# --- on the real server (`ctkg serve` on 127.0.0.1, all of data/): the row cap and the size limits ---------
+
+def test_more_rows_than_the_cap_is_an_error_never_a_cut_on_the_real_server(real_server, real_settings):
+    base, cap = real_server.base, real_settings.max_rows
+    cross = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f }"
+    full = run(base, f"{cross} LIMIT {cap}")
+    assert full.status_code == 200 and len(full.json()["results"]["bindings"]) == cap
+    for query in (f"{cross} LIMIT {cap + 1}", cross,
+                  f"CONSTRUCT {{ [] <urn:ctkg:p> ?d }} WHERE {{ ?a ?b ?c . ?d ?e ?f }} LIMIT {2 * cap}"):
+        for method in ("GET", "FORM"):
+            response = run(base, query, method)
+            assert response.status_code == 422, response.text[:200]
+            assert f"more than {cap}" in response.text and "LIMIT" in response.text
+            assert response.headers["ctkg-row-limit"] == str(cap)
+
+
+def test_a_query_or_a_body_over_the_limit_is_413(real_server, real_settings):
+    base, limit = real_server.base, real_settings.max_query_bytes
+    long_query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * limit
+    for method in ("GET", "FORM", "DIRECT"):
+        response = run(base, long_query, method)
+        assert response.status_code == 413 and str(limit) in response.text
+    body = b"query=" + b"x" * (real_settings.max_body_bytes + 1)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert httpx.post(f"{base}/sparql", content=body, headers=form).status_code == 413
+
+    def chunks():  # no Content-Length: the body is counted as it arrives
+        for _ in range(real_settings.max_body_bytes // 1000 + 2):
+            yield b"x" * 1000
+
+    assert httpx.post(f"{base}/sparql", content=chunks(), headers=QUERY).status_code == 413
+
+
+def test_a_body_announced_too_large_is_refused_before_it_is_sent(real_server):
+    with socket.create_connection(("127.0.0.1", real_server.port), timeout=5) as raw:
+        raw.sendall(b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+                    b"Content-Length: 100000000\r\n\r\nSELECT")
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413")

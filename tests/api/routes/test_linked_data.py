@@ -33,8 +33,8 @@ def test_page_for_a_browser_links_to_neighbours(client):
     assert "script-src" not in response.headers["content-security-policy"]
     page = response.text
     assert "<h1>equecabtagene autoleucel</h1>" in page
-    assert 'href="http://testserver/id/company/iaso-bio">IASO Biotherapeutics</a>' in page
-    assert 'href="http://testserver/id/application/equecabtagene-autoleucel-hk-bla"' in page  # links to it
+    assert 'href="http://127.0.0.1:8000/id/company/iaso-bio">IASO Biotherapeutics</a>' in page
+    assert 'href="http://127.0.0.1:8000/id/application/equecabtagene-autoleucel-hk-bla"' in page  # links to it
     assert client.get("/id/product/equecabtagene-autoleucel", params={"format": "html"}).text == page
 
 

@@ -1,4 +1,5 @@
-"""The worker side of query execution: paging, the row cap, and a rebuild picked up without a restart."""
+"""The engine (`api.engine`), the worker side of query execution: paging, the row cap, the form checked before
+the query runs, no graph, and a rebuild picked up without a restart."""
 
 import json
 import shutil

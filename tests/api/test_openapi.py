@@ -1,4 +1,4 @@
-"""Issue 5, item 12: schemathesis against the OpenAPI description, every check it has, on the real server.
+"""The OpenAPI description is kept: schemathesis, every check it has, on the real server.
 
 Each operation gets a bounded number of generated requests (valid and invalid); every answer must be one
 the description documents (status, media type, headers, body schema), invalid input must be refused with
