@@ -10,12 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import Match
 
 from kg import __version__
 
 from .errors import QueryError, headers_for
-from .guards import CancelOnDisconnect, ClientLimit
+from .guards import CancelOnDisconnect, ClientLimit, ServerLimit
+from .headers import HeadAsGet, PublicAddress, RefuseAmbiguousLength, SecurityHeaders
 from .lookups import Lookups
 from .pool import WorkerPool
 from .routes import applications, authorities, companies, inspections, linked_data, products, search, sources, sparql
@@ -47,7 +48,11 @@ TAGS = [
 ]
 
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS")  # what a 405's Allow may name
+
+
 def create_app(settings: Settings) -> FastAPI:
+    public_url = settings.public_url()  # refuses to build an app that would not know its own address
     pool = WorkerPool(settings)
     lookups = Lookups(pool, settings)
 
@@ -64,8 +69,15 @@ def create_app(settings: Settings) -> FastAPI:
     # What the routes depend on (`api.routes.LookupsDep`, `SettingsDep`); tests and operators also read the
     # live workers' pids as `app.state.pool.pids`.
     app.state.settings, app.state.lookups, app.state.pool = settings, lookups, pool
+    # From the innermost out: the routes see the public address, and HEAD as GET; the guards count every
+    # request; a request of ambiguous length is refused before them; every answer gets the security headers.
+    app.add_middleware(PublicAddress, public_url=public_url)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(CancelOnDisconnect)
-    app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)  # the outermost: refuses first
+    app.add_middleware(ServerLimit, limit=settings.max_concurrent_requests)  # within the per-client limit
+    app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)
+    app.add_middleware(RefuseAmbiguousLength)
+    app.add_middleware(SecurityHeaders)
     for module in (sparql, products, authorities, companies, applications, inspections, sources, search,
                    linked_data, status_routes):
         app.include_router(module.router)
@@ -73,21 +85,28 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(QueryError)
     async def problem(_: Request, exc: QueryError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status,
-                            headers=headers_for(exc, settings.max_rows))
+                            headers=headers_for(exc, settings.max_rows, settings.max_answer_bytes))
 
     @app.exception_handler(HTTPException)
     async def http_problem(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 405:  # Starlette names only the first route's methods; /sparql has two routes
-            allowed = {method for route in app.routes if isinstance(route, Route)
-                       and route.path_regex.match(request.url.path) for method in route.methods or ()}
-            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(allowed))}
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed(app, request.scope))}
         return await http_exception_handler(request, exc)
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse(public_url + "/docs")
 
     return app
+
+
+def _allowed(app: FastAPI, scope: dict) -> list[str]:
+    """The methods some route answers at this path, asking the routes themselves (included routers too)."""
+    allowed = {method for method in METHODS
+               if any(route.matches({**scope, "method": method})[0] is Match.FULL for route in app.router.routes)}
+    if "GET" in allowed:
+        allowed.add("HEAD")  # `HeadAsGet`
+    return sorted(allowed)
 
 
 def app_from_environment() -> FastAPI:

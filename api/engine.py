@@ -6,6 +6,7 @@ An `Engine` runs in a worker process (`api.worker`); tests also use it directly.
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -17,10 +18,20 @@ from kg.errors import StoreError
 from kg.sparql_text import bind_values
 from kg.store import StoreLayout, open_read_only
 
-from .errors import EngineError, GraphRefused, NotAcceptable, QuerySyntaxError, StoreUnavailable, TooManyRows
-from .formats import Format, by_name
+from .errors import (
+    AnswerTooLarge,
+    BadRequest,
+    EngineError,
+    GraphRefused,
+    NotAcceptable,
+    QuerySyntaxError,
+    StoreUnavailable,
+    TooManyRows,
+)
+from .formats import Format, by_name, formats
 from .jobs import Page, QueryAnswer, QueryJob
 from .remote import RemoteGraph
+from .screen import BASE_IRI
 
 log = logging.getLogger("ctkg.api.engine")
 
@@ -31,9 +42,10 @@ class Engine:
     """A worker's side: the store it has open, and how it answers a job."""
 
     def __init__(self, store_dir: Path, max_rows: int, prefixes: Mapping[str, str], endpoint: str = "",
-                 timeout_s: float = 10.0):
+                 timeout_s: float = 10.0, max_answer_bytes: int | None = None):
         self.store_dir = Path(store_dir)
         self.max_rows = max_rows
+        self.max_answer_bytes = max_answer_bytes  # the worker checks the answer; the TSV written first stops here
         self.prefixes = dict(prefixes)
         # With an endpoint, the graph is on a remote SPARQL server (`ctkg push` loaded it) and the store is unused.
         self.remote = RemoteGraph(endpoint, timeout_s) if endpoint else None
@@ -41,6 +53,9 @@ class Engine:
         self._serialization_prefixes = {p: ns for p, ns in self.prefixes.items() if p != "id"}
         self._store: ox.Store | None = None
         self._build: Path | None = None
+        # An empty store in memory: a client's query is read (parsed and planned) on it before a remote server
+        # runs it, so that what the store refuses (an unknown function) is refused alike with either backend.
+        self._planner = ox.Store()
 
     def store(self) -> ox.Store:
         """The current build, opened again if `ctkg build` has published a new one since."""
@@ -71,10 +86,13 @@ class Engine:
         text = bind_values(job.sparql, job.bindings)
         try:
             if self.remote is not None:
+                if not job.trusted:  # read it as the store would, so that the remote server's 500s are not met
+                    self._planner.query(text, prefixes=self.prefixes, base_iri=BASE_IRI)
                 form = shape.form if shape else ("SELECT" if "solutions" in job.formats else "CONSTRUCT")
-                with self.remote.query(text, form, job.default_graphs or (), job.named_graphs or ()) as result:
+                with self.remote.query(f"BASE <{BASE_IRI}>\n{text}", form, job.default_graphs or (),
+                                       job.named_graphs or ()) as result:
                     return self._serialize(result, job, shape.form if shape else None)
-            options: dict = {"prefixes": self.prefixes}
+            options: dict = {"prefixes": self.prefixes, "base_iri": BASE_IRI}
             if job.protocol_dataset:
                 options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
                 options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
@@ -87,7 +105,11 @@ class Engine:
             if job.trusted:
                 raise EngineError(f"The API's own query could not be read: {message}") from None
             raise explain_syntax_error(job.sparql, self.prefixes, message) from None
-        except (ValueError, RuntimeError) as exc:  # e.g. bindings for a query without a WHERE keyword
+        except RuntimeError as exc:  # pyoxigraph cannot do what the query asks, e.g. call a function it lacks
+            if job.trusted:
+                raise EngineError(f"The API's own query could not be run: {exc}") from None
+            raise BadRequest(_cannot_run(str(exc))) from None
+        except ValueError as exc:  # e.g. bindings for a query without a WHERE keyword
             raise EngineError(f"The query could not be run: {exc}") from None
         except OSError as exc:
             raise EngineError(f"The graph could not be read ({exc.__class__.__name__}).") from None
@@ -112,17 +134,19 @@ class Engine:
         if isinstance(result, ox.QuerySolutions):
             fmt = self._format(job, "solutions")
             if job.page is None:  # the whole answer: serialized by pyoxigraph, in Rust, not row by row in Python
-                sink = _RowCap(self.max_rows)
+                sink = _RowCap(self.max_rows, self.max_answer_bytes, csv=fmt.name == "csv")
                 result.serialize(sink, format=ox.QueryResultsFormat.TSV)
                 body = sink.body()
                 if fmt.syntax != ox.QueryResultsFormat.TSV:
-                    body = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.syntax)
+                    body = _written(fmt, lambda: ox.parse_query_results(
+                        body, format=ox.QueryResultsFormat.TSV).serialize(format=fmt.syntax))
                 return QueryAnswer(body, fmt.media_type, "SELECT", sink.rows)
             variables = [v.value for v in result.variables]
             rows, total = self._take(result, job.page)
             body = results_json(variables, rows)
             if fmt.syntax != ox.QueryResultsFormat.JSON:
-                body = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.syntax)
+                body = _written(fmt, lambda: ox.parse_query_results(
+                    body, format=ox.QueryResultsFormat.JSON).serialize(format=fmt.syntax))
             return QueryAnswer(body, fmt.media_type, "SELECT", len(rows), total)
         fmt = self._format(job, "graph")
         # A graph is a set, but DESCRIBE on the union default graph repeats a triple once per source.
@@ -131,7 +155,9 @@ class Engine:
             triples[triple] = None
             if len(triples) > self.max_rows:
                 raise TooManyRows(_too_many(self.max_rows, "triples"))
-        body = ox.serialize(triples, format=fmt.syntax, prefixes=self._serialization_prefixes)
+        if fmt.syntax == ox.RdfFormat.RDF_XML:
+            _check_xml_names(triples)
+        body = _written(fmt, lambda: ox.serialize(triples, format=fmt.syntax, prefixes=self._serialization_prefixes))
         return QueryAnswer(body, fmt.media_type, form or "graph", len(triples))
 
     @staticmethod
@@ -154,18 +180,54 @@ class Engine:
         return rows, item + 1
 
 
+# What XML 1.0 cannot carry, in UTF-8: C0 controls but tab and line ends, U+FFFE and U+FFFF.
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+# The end of an IRI that RDF/XML can write as an element name (an NCName); without one it cannot be a predicate.
+_XML_NAME_END = re.compile(r"[^\W\d][\w.\-\u00b7]*$")
+
+
+def _cannot_write(fmt: Format, why: str) -> NotAcceptable:
+    others = ", ".join(f.media_type for f in formats(fmt.kind) if f.name != fmt.name)
+    return NotAcceptable(f"This answer cannot be written as {fmt.media_type}: {why}. Ask for {others} instead.")
+
+
+def _written(fmt: Format, serialize) -> bytes:
+    """What `serialize` writes in `fmt`; NotAcceptable when the format cannot carry the answer (a triple term in
+    JSON-LD, a control character in XML) rather than a broken document."""
+    try:
+        body = serialize()
+    except (OSError, ValueError) as exc:  # pyoxigraph's serializers refuse what their syntax lacks
+        raise _cannot_write(fmt, str(exc).rstrip(".")) from None
+    if fmt.name in ("xml", "rdfxml") and (bad := _NOT_XML.search(body)):
+        char = bad.group().decode("utf-8")
+        raise _cannot_write(fmt, f"it has the character U+{ord(char):04X}, which XML 1.0 does not allow")
+    return body
+
+
+def _check_xml_names(triples) -> None:
+    for triple in triples:
+        if not _XML_NAME_END.search(triple.predicate.value):
+            raise _cannot_write(by_name("graph", "rdfxml"), f"the predicate <{triple.predicate.value[:200]}> does not "
+                                "end in an XML name")
+
+
 class _RowCap:
     """Where pyoxigraph writes an answer as TSV (a line a row, after the header): it stops the serializer,
     by raising TooManyRows, as soon as the answer has more rows than the cap."""
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, max_bytes: int | None = None, csv: bool = False):
         self.cap, self.lines, self.parts = cap, 0, []
+        # CSV leaves out what TSV writes (quotes, datatypes), so it may be a few times smaller than the TSV.
+        self.max_bytes, self.bound, self.size = max_bytes, max_bytes and max_bytes * (CSV_SLACK if csv else 1), 0
 
     def write(self, data) -> int:
         chunk = bytes(data)
         self.lines += chunk.count(b"\n")
         if self.lines > self.cap + 1:
             raise TooManyRows(_too_many(self.cap, "rows"))
+        self.size += len(chunk)
+        if self.bound and self.size > self.bound:
+            raise AnswerTooLarge(too_large(self.max_bytes))
         self.parts.append(chunk)
         return len(chunk)
 
@@ -178,6 +240,26 @@ class _RowCap:
 
     def body(self) -> bytes:
         return b"".join(self.parts)
+
+
+_UNKNOWN_FUNCTION = re.compile(r"The custom function (<[^>]*>) is not supported")
+
+
+def _cannot_run(engine_message: str) -> str:
+    """What to tell a client whose query the engine refused to run."""
+    unknown = _UNKNOWN_FUNCTION.search(engine_message)
+    if unknown:
+        return (f"The query calls {unknown.group(1)}, which is not a function of this endpoint: it has SPARQL 1.1's "
+                "functions and casts (xsd:integer(...), ...), and no extension functions.")
+    return f"The query could not be run: {engine_message}"
+
+
+CSV_SLACK = 4
+
+
+def too_large(cap: int) -> str:
+    return (f"The answer is larger than {cap} bytes, this endpoint's limit; it is not cut short silently. "
+            "Add a LIMIT (and OFFSET to page through it), select fewer or shorter values, or narrow the query.")
 
 
 def _too_many(cap: int, what: str) -> str:

@@ -65,6 +65,12 @@ class TooManyRows(QueryError):
     status = 422
 
 
+class AnswerTooLarge(QueryError):
+    """The answer is larger than the byte cap; it is refused, never cut short silently."""
+
+    status = 422
+
+
 class EngineError(QueryError):
     """The engine failed in a way the query does not explain (e.g. the store cannot be read)."""
 
@@ -90,6 +96,10 @@ class WorkerDied(Unavailable):
     pass
 
 
+class AnswersBusy(Unavailable):
+    """The server holds as many bytes of answers as it may (clients still reading theirs)."""
+
+
 class StoreUnavailable(Unavailable):
     """No graph to query. The message never names the store's path; the server's log does."""
 
@@ -101,20 +111,23 @@ class StoreUnavailable(Unavailable):
 
 ERRORS: dict[str, type[QueryError]] = {cls.__name__: cls for cls in (
     QuerySyntaxError, QueryTooDeep, ServiceRefused, GraphRefused, BadRequest, UpdateRefused, NotFound,
-    NotAcceptable, QueryTooLarge, UnsupportedMediaType, TooManyRows, EngineError, QueryTimeout, WorkersBusy,
-    WorkerDied, StoreUnavailable,
+    NotAcceptable, QueryTooLarge, UnsupportedMediaType, TooManyRows, AnswerTooLarge, EngineError, QueryTimeout,
+    WorkersBusy, WorkerDied, AnswersBusy, StoreUnavailable,
 )}
 
 
 ROW_LIMIT_HEADER = "CTKG-Row-Limit"
+BYTE_LIMIT_HEADER = "CTKG-Byte-Limit"
 
 
-def headers_for(exc: QueryError, max_rows: int) -> dict[str, str]:
+def headers_for(exc: QueryError, max_rows: int, max_answer_bytes: int | None = None) -> dict[str, str]:
     """The headers that tell a client, whatever the body's format, which limit its request met."""
     if isinstance(exc, Unavailable):
         return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, TooManyRows):
         return {ROW_LIMIT_HEADER: str(max_rows)}
+    if isinstance(exc, AnswerTooLarge) and max_answer_bytes is not None:
+        return {BYTE_LIMIT_HEADER: str(max_answer_bytes)}
     return {}
 
 

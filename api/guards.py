@@ -1,17 +1,20 @@
-"""What stands in front of every route, as ASGI middleware: a per-client limit on requests in progress,
-and the cancellation of a request whose client has gone.
+"""What stands in front of every route, as ASGI middleware: limits on requests in progress (per client, and
+from all clients together), and the cancellation of a request whose client has gone.
 
 - `ClientLimit` lets each client address have at most `settings.max_concurrent_per_client` requests in
   progress; the next one is answered 429 with `Retry-After` at once, before any work. Cheap routes that
   run no query (`/health`, the OpenAPI description) are not counted, so monitoring is never refused.
+- `ServerLimit` lets all clients together have at most `settings.max_concurrent_requests` requests in
+  progress (the same routes uncounted); the next one is answered 503 with `Retry-After`. uvicorn's own
+  `limit_concurrency` would count open connections too and answer without `Retry-After`.
 - `CancelOnDisconnect` watches for the client going away before its answer is sent and then cancels the
   request's task. Neither uvicorn nor Starlette does that for an ordinary route (the route runs to its end
   and its answer is dropped); cancelling the task makes `WorkerPool.run` kill the query's worker at once,
   instead of letting it burn CPU until the deadline.
 
-The client address is the one uvicorn reports: the peer's, or the `X-Forwarded-For` of a proxy that
-uvicorn trusts (`--forwarded-allow-ips`, 127.0.0.1 by default). Behind another proxy, every client
-shares the proxy's address, and the limit applies to all of them together.
+The client address is the one uvicorn reports: the peer's, or the `X-Forwarded-For` set by a proxy named
+in `CTKG_FORWARDED_ALLOW_IPS` (none by default). Behind a proxy not named there, every client shares the
+proxy's address, and the limit applies to all of them together.
 """
 
 import asyncio
@@ -38,7 +41,8 @@ class ClientLimit:
             return
         client = scope["client"][0] if scope.get("client") else "unknown"
         if self.in_progress[client] >= self.limit:
-            await self._refuse(scope, send)
+            await refuse(scope, send, 429, f"Too many requests in progress from your address: at most {self.limit} "
+                         "at once. Wait for an answer before sending the next request.")
             return
         self.in_progress[client] += 1
         try:
@@ -48,18 +52,40 @@ class ClientLimit:
             if not self.in_progress[client]:
                 del self.in_progress[client]
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        message = (f"Too many requests in progress from your address: at most {self.limit} at once. "
-                   "Wait for an answer before sending the next request.")
-        # Plain text for the SPARQL endpoint, as its other errors; JSON like every other route's.
-        if scope["path"].startswith("/sparql"):
-            body, media_type = (message + "\n").encode(), b"text/plain; charset=utf-8"
-        else:
-            body, media_type = json.dumps({"detail": message}).encode(), b"application/json"
-        await send({"type": "http.response.start", "status": 429, "headers": [
-            (b"content-type", media_type), (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(RETRY_AFTER_S).encode())]})
-        await send({"type": "http.response.body", "body": body})
+
+
+class ServerLimit:
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+        self.in_progress = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNCOUNTED:
+            await self.app(scope, receive, send)
+            return
+        if self.in_progress >= self.limit:
+            await refuse(scope, send, 503, f"The server has as many requests in progress as it takes ({self.limit}); "
+                         "try again shortly.")
+            return
+        self.in_progress += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_progress -= 1
+
+
+async def refuse(scope: Scope, send: Send, status: int, message: str) -> None:
+    """Answer `status` with `Retry-After`, before any route runs."""
+    # Plain text for the SPARQL endpoint, as its other errors; JSON like every other route's.
+    if scope["path"].startswith("/sparql"):
+        body, media_type = (message + "\n").encode(), b"text/plain; charset=utf-8"
+    else:
+        body, media_type = json.dumps({"detail": message}).encode(), b"application/json"
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", media_type), (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER_S).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class CancelOnDisconnect:

@@ -1,5 +1,8 @@
 """What crosses the pipe between the server and a query worker: a `QueryJob` one way, and back a
 `QueryAnswer`, a `JobFailed` (an `api.errors` type by name, and its message), or `WorkerReady` once.
+
+A `QueryAnswer` crosses without its body, which follows only if the server answers True (it has room for
+it, `api.answers`), as chunks of at most `CHUNK_BYTES`.
 """
 
 from collections.abc import Mapping
@@ -8,6 +11,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 Term = ox.NamedNode | ox.Literal
+CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class QueryAnswer:
     count: int  # rows, or triples, in the body
     total: int | None = None  # with a Page: the number of items in the whole answer
     build: str | None = None  # the directory of the build that answered (one build per answer, never a mix)
+    size: int = 0  # the body's size in bytes; from a worker the body is left out here and follows in chunks
 
 
 @dataclass(frozen=True)

@@ -364,7 +364,8 @@ class StatsPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    status: str = Field(description="ok, or unavailable when no graph is built or no query worker is ready")
+    status: str = Field(description="ok; degraded (still 200) when fewer query workers are ready than the pool keeps, "
+                                    "one being replaced; unavailable when no graph is built or no worker is ready")
     backend: str = Field("embedded", description="embedded (the store built here) or remote (a SPARQL server "
                                                  "that `ctkg push` loaded)")
     build: str | None = Field(None, description="The build being served")
@@ -372,6 +373,7 @@ class HealthPublic(BaseModel):
     triples: int | None = None
     workers: int = Field(description="Query worker processes running")
     workers_idle: int = Field(description="Of those, how many are waiting for a query")
+    workers_wanted: int | None = Field(None, description="How many query workers the pool keeps")
 
 
 class Problem(BaseModel):

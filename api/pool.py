@@ -1,5 +1,6 @@
 """The server's side of query execution: the pool of worker processes (`api.worker`), which hands each
-job to an idle worker, awaits its answer against the query's deadline, and replaces a worker it had to kill.
+job to an idle worker, awaits its answer against the query's deadline, and replaces a worker it had to kill
+or that died.
 
 Neither pyoxigraph nor rdflib can stop a running query, and a query on a thread keeps burning CPU after
 its client has gone. So every query, the REST lookups' included, goes to one of a small pool of
@@ -8,12 +9,18 @@ build read-only, opens it again when `ctkg build` has published a new one, caps 
 `settings.worker_memory_mb`, and answers one `QueryJob` at a time with a `QueryAnswer` or a `JobFailed`,
 raised again here as its `api.errors` type.
 
+An answer comes in two steps: the worker first says how large it is; the server takes that many bytes of
+the answer budget (`api.answers`), or tells the worker to drop it and answers 503; then the body crosses the
+pipe in chunks and the worker is free again.
+
 The server awaits each answer against the query's deadline (`settings.query_timeout_s`, counted from
 the request, queueing included). At the deadline it SIGKILLs the worker, answers 503 at once, and
 starts a replacement in the background; a request cancelled while its query runs (its client went
 away, see `api.guards`, or the server shuts down) kills the worker the same way, since its answer would
-otherwise reach the next job. Meanwhile the event loop and the other workers keep serving. A worker
-also dies with the server, however the server dies.
+otherwise reach the next job. A worker that dies while idle is noticed at once (its pipe closes) and
+replaced. Starting a replacement is retried, with a growing pause, until the pool is whole again: it fails
+while the process has no file descriptor to spare. Meanwhile the event loop and the other workers keep
+serving. A worker also dies with the server, however the server dies.
 """
 
 import asyncio
@@ -24,7 +31,8 @@ import os
 import signal
 import time
 
-from .errors import EngineError, QueryTimeout, WorkerDied, WorkersBusy, rebuild
+from .answers import AnswerBudget, HeldAnswer
+from .errors import AnswersBusy, EngineError, QueryTimeout, WorkerDied, WorkersBusy, rebuild
 from .jobs import JobFailed, QueryAnswer, QueryJob, WorkerReady
 from .settings import Settings
 from .worker import worker_main
@@ -32,7 +40,8 @@ from .worker import worker_main
 log = logging.getLogger("ctkg.api.pool")
 
 START_TIMEOUT_S = 60.0  # a worker imports rdflib and pyoxigraph and opens the store before it is ready
-RESPAWN_DELAY_S = 1.0  # between attempts when a worker dies as it starts (e.g. a memory cap too small)
+RESPAWN_DELAY_S = 0.1  # the first pause before starting a worker again, doubled after each failure ...
+RESPAWN_DELAY_MAX_S = 2.0  # ... up to this
 CLOSE_GRACE_S = 2.0  # how long idle workers have to exit by themselves when the pool closes
 
 
@@ -41,39 +50,81 @@ class WorkerProcess:
 
     def __init__(self, context, settings: Settings):
         self.conn, child_end = context.Pipe(duplex=True)
-        self.process = context.Process(
-            target=worker_main, name="ctkg-query-worker", daemon=True,
-            args=(child_end, str(settings.store_dir), settings.worker_memory_mb, settings.max_rows,
-                  settings.sparql_endpoint, settings.query_timeout_s))
-        self.process.start()
-        child_end.close()  # so that the server sees end-of-file when the worker dies
-        self.pending: asyncio.Future | None = None  # the reply awaited from this worker, while one is
+        try:
+            self.process = context.Process(
+                target=worker_main, name="ctkg-query-worker", daemon=True,
+                args=(child_end, str(settings.store_dir), settings.worker_memory_mb, settings.max_rows,
+                      settings.sparql_endpoint, settings.query_timeout_s, settings.max_answer_bytes))
+            self.process.start()
+        except BaseException:
+            self.conn.close()
+            raise
+        finally:
+            child_end.close()  # so that the server sees end-of-file when the worker dies
+        self.pending: asyncio.Future | None = None  # a reply awaited from this worker, while one is
+        self.ready = False  # it said it has started
+        self.idle = False  # it waits for a job, in the pool's queue
+        self.dead = False
 
     @property
     def pid(self) -> int | None:
         return self.process.pid
 
-    async def exchange(self, job: QueryJob | None, timeout: float):
+    async def exchange(self, job: QueryJob | bool | None, timeout: float):
         """Send a job (or nothing) and await the reply, read by the event loop when the pipe is readable
         (no thread per pipe). Returns the exception, not the reply, when the worker has gone; raises
         TimeoutError at `timeout`."""
-        loop = asyncio.get_running_loop()
         try:
             if job is not None:
                 self.conn.send(job)  # small (the query's size is capped) and the worker is waiting for it
         except OSError as exc:
             return exc
-        reply, fd = loop.create_future(), self.conn.fileno()
+        reply = asyncio.get_running_loop().create_future()
 
         def readable() -> None:
-            loop.remove_reader(fd)
-            if not reply.done():
-                try:
-                    reply.set_result(self.conn.recv())
-                except (EOFError, OSError) as exc:
-                    reply.set_result(exc)
+            try:
+                reply.set_result(self.conn.recv())
+            except (EOFError, OSError) as exc:
+                reply.set_result(exc)
 
-        loop.add_reader(fd, readable)
+        return await self._await(reply, readable, timeout)
+
+    async def receive_body(self, size: int, timeout: float) -> list[bytes] | BaseException:
+        """The `size` bytes of an answer's body, in the chunks the worker sends; the exception if it has gone."""
+        chunks: list[bytes] = []
+        received = 0
+        body = asyncio.get_running_loop().create_future()
+        if not size:
+            return chunks
+
+        def readable() -> None:
+            nonlocal received
+            try:
+                while received < size:
+                    data = self.conn.recv_bytes()
+                    chunks.append(data)
+                    received += len(data)
+                    if not self.conn.poll(0):
+                        break
+            except (EOFError, OSError) as exc:
+                body.set_result(exc)
+                return
+            if received >= size:
+                body.set_result(chunks)
+
+        return await self._await(body, readable, timeout)
+
+    async def _await(self, reply: asyncio.Future, readable, timeout: float):
+        loop = asyncio.get_running_loop()
+        fd = self.conn.fileno()
+
+        def once_readable() -> None:
+            if not reply.done():
+                readable()
+            if reply.done():
+                loop.remove_reader(fd)
+
+        loop.add_reader(fd, once_readable)
         self.pending = reply
         try:
             async with asyncio.timeout(timeout):
@@ -82,6 +133,15 @@ class WorkerProcess:
             loop.remove_reader(fd)
             self.pending = None
 
+    def watch(self, died) -> None:
+        """While idle: call `died(self)` if the pipe becomes readable, which can only be the worker's end."""
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.conn.fileno(), died, self)
+
+    def unwatch(self) -> None:
+        with contextlib.suppress(ValueError, OSError):
+            asyncio.get_running_loop().remove_reader(self.conn.fileno())
+
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError, TypeError):
             os.kill(self.process.pid, signal.SIGKILL)
@@ -89,7 +149,8 @@ class WorkerProcess:
     async def retire(self) -> None:
         """Kill the process, reap it, and close the pipe."""
         self.kill()
-        await asyncio.to_thread(self.process.join, 5)
+        with contextlib.suppress(RuntimeError, OSError):  # no thread to spare: the process is reaped later
+            await asyncio.to_thread(self.process.join, 5)
         self.conn.close()
 
 
@@ -104,16 +165,27 @@ class WorkerPool:
         self._workers: set[WorkerProcess] = set()
         self._background: set[asyncio.Task] = set()
         self._closing = False
+        self.budget = AnswerBudget(settings.answer_budget_bytes)
+
+    @property
+    def wanted(self) -> int:
+        """How many workers the pool keeps."""
+        return self._size
 
     @property
     def pids(self) -> list[int]:
         """The live workers' process ids (for health reports and tests)."""
-        return [w.pid for w in self._workers if w.pid is not None]
+        return [w.pid for w in self._workers if w.pid is not None and not w.dead]
+
+    @property
+    def ready(self) -> int:
+        """How many workers have started and can take a job (idle, or answering one)."""
+        return sum(1 for w in self._workers if w.ready and not w.dead)
 
     @property
     def idle(self) -> int:
         """How many workers are ready and waiting for a job."""
-        return self._idle.qsize() if self._idle is not None else 0
+        return sum(1 for w in self._workers if w.idle and not w.dead)
 
     async def start(self) -> None:
         """Start the workers and wait (a bounded time) until they are ready."""
@@ -126,13 +198,29 @@ class WorkerPool:
     def _in_background(self, coroutine) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._done)
         return task
 
+    def _done(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a task of the worker pool failed", exc_info=task.exception())
+
     async def _start_one(self) -> None:
-        """Start a worker and make it available once it is ready; retried while the pool is open."""
+        """Start a worker and make it available once it is ready; retried, with a growing pause, while the
+        pool is open (starting one fails, for instance, while the process has no file descriptor to spare)."""
+        delay, failures = RESPAWN_DELAY_S, 0
         while not self._closing:
-            worker = WorkerProcess(self._context, self.settings)
+            try:
+                worker = WorkerProcess(self._context, self.settings)
+            except OSError as exc:
+                failures += 1
+                if failures == 1 or failures % 30 == 0:  # one line, not one per attempt
+                    log.error("cannot start a query worker (%s); retrying until it starts (%d attempts so far)",
+                              exc.strerror or exc, failures)
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, RESPAWN_DELAY_MAX_S)
+                continue
             self._workers.add(worker)
             try:
                 reply = await worker.exchange(None, START_TIMEOUT_S)
@@ -141,17 +229,35 @@ class WorkerPool:
             if isinstance(reply, WorkerReady):
                 if self._closing:
                     break
-                self._idle.put_nowait(worker)
+                if failures:
+                    log.warning("a query worker started after %d failed attempts", failures)
+                worker.ready = True
+                self._make_idle(worker)
                 return
+            failures += 1
             log.error("a query worker did not start (exit code %s); is CTKG_WORKER_MEMORY_MB too small?",
                       worker.process.exitcode)
             self._workers.discard(worker)
             await worker.retire()
-            await asyncio.sleep(RESPAWN_DELAY_S)
+            await asyncio.sleep(delay)
+            delay = min(2 * delay, RESPAWN_DELAY_MAX_S)
+
+    def _make_idle(self, worker: WorkerProcess) -> None:
+        worker.idle = True
+        worker.watch(self._died_idle)
+        self._idle.put_nowait(worker)
+
+    def _died_idle(self, worker: WorkerProcess) -> None:
+        """An idle worker's pipe became readable: it has died (or broke the protocol); replace it."""
+        worker.unwatch()
+        if not worker.dead and worker.idle:
+            log.warning("query worker %s died while idle; starting another", worker.pid)
+            self._replace(worker)
 
     def _replace(self, worker: WorkerProcess) -> None:
         """Kill a worker now; reap it and start its replacement in the background."""
         worker.kill()
+        worker.dead, worker.idle = True, False
         self._workers.discard(worker)
         self._in_background(self._retire_and_replace(worker))
 
@@ -159,22 +265,56 @@ class WorkerPool:
         await worker.retire()
         await self._start_one()
 
+    async def _take_idle(self, limit: float) -> WorkerProcess:
+        try:
+            async with asyncio.timeout(limit):
+                while True:
+                    worker = await self._idle.get()
+                    if not worker.dead:  # one that died while queued was replaced already
+                        worker.unwatch()
+                        worker.idle = False
+                        return worker
+        except TimeoutError:
+            raise WorkersBusy(f"Every query worker stayed busy for {limit:g} s; try again later.") from None
+
     async def run(self, job: QueryJob, timeout: float | None = None) -> QueryAnswer:
+        """Answer a job whole (for the API's own queries, whose answers are parsed here); see `fetch`."""
+        held = await self.fetch(job, timeout)
+        return QueryAnswer(held.body(), held.head.media_type, held.head.form, held.head.count, held.head.total,
+                           held.head.build, held.head.size)
+
+    async def fetch(self, job: QueryJob, timeout: float | None = None) -> HeldAnswer:
         """Answer a job within `timeout` seconds (default: the query time limit), waiting for a worker
-        included. Raises QueryTimeout, WorkersBusy, WorkerDied or the error the worker reported."""
+        included; the answer holds its share of the answer budget until it is sent or dropped. Raises
+        QueryTimeout, WorkersBusy, AnswersBusy, WorkerDied or the error the worker reported."""
         if self._idle is None:
             raise WorkersBusy("The query workers are not running.")
         limit = timeout if timeout is not None else self.settings.query_timeout_s
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
-        try:
-            async with asyncio.timeout(limit):
-                worker = await self._idle.get()
-        except TimeoutError:
-            raise WorkersBusy(f"Every query worker stayed busy for {limit:g} s; try again later.") from None
-        healthy = False
+        worker = await self._take_idle(limit)
+        healthy, held = False, None
         try:
             reply = await worker.exchange(job, max(0.0, deadline - loop.time()))
+            if isinstance(reply, QueryAnswer):
+                reservation = self.budget.reserve(reply.size)
+                try:
+                    worker.conn.send(reservation is not None)  # the worker waits to hear whether to send it
+                except OSError as exc:
+                    reply = exc
+                if reservation is None:
+                    healthy = not isinstance(reply, BaseException)
+                    raise AnswersBusy("The server holds as many answers as it may for clients still reading "
+                                      "them; try again shortly.")
+                if not isinstance(reply, BaseException):
+                    body = await worker.receive_body(reply.size, max(0.0, deadline - loop.time()))
+                    if isinstance(body, BaseException):
+                        reservation.release()
+                        reply = body
+                    else:
+                        held = HeldAnswer(reply, body, reservation)
+                else:
+                    reservation.release()
             if isinstance(reply, BaseException):
                 raise WorkerDied(f"The query stopped its worker: it may have needed more than the "
                                  f"{self.settings.worker_memory_mb} MB a worker may use.")
@@ -185,11 +325,11 @@ class WorkerPool:
                                "Narrow it (more specific patterns, a LIMIT) and try again.") from None
         finally:
             if healthy:
-                self._idle.put_nowait(worker)
+                self._make_idle(worker)
             else:  # timed out, died, or the request was cancelled while it ran: its state is unknown
                 self._replace(worker)
-        if isinstance(reply, QueryAnswer):
-            return reply
+        if held is not None:
+            return held
         if isinstance(reply, JobFailed):
             raise rebuild(reply.error, reply.message)
         raise EngineError("The query worker gave an answer the server does not understand.")
@@ -200,6 +340,7 @@ class WorkerPool:
             task.cancel()
         workers, self._workers = list(self._workers), set()
         for worker in workers:
+            worker.unwatch()
             if worker.pending is None:  # idle: let it exit by itself
                 with contextlib.suppress(OSError):
                     worker.conn.send(None)

@@ -16,6 +16,9 @@ inside strings and IRIs, so two engines can read one text differently. A text wi
 therefore always goes to the parser. There the nesting is measured on the raw and the decoded text, and
 SERVICE is looked for in the parse tree (rdflib's reading) and, as a second guard, among the raw text's
 keywords (pyoxigraph's).
+
+A relative IRI is resolved against `BASE_IRI`, the instance namespace (`<product/x>` is
+`https://w3id.org/ctkg/id/product/x`), by both parsers: resolving names a graph or a resource, never fetches it.
 """
 
 import re
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kg.sparql_text import TOKENS, keyword_at
+from kg.vocab import ID
 
 from .errors import QueryError, QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
 
@@ -31,6 +35,8 @@ Form = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
 
 _BRACKET = re.compile(r"[()\[\]]")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+# What a relative IRI in a client's query is resolved against (a query's own BASE is resolved against it too).
+BASE_IRI = str(ID)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,12 @@ def check_size_and_nesting(text: str, max_bytes: int, max_depth: int) -> None:
         raise QueryTooDeep(f"The query nests brackets {depth} deep; this endpoint accepts at most {max_depth}.")
 
 
+def check_not_empty(text: str) -> None:
+    """Raise QuerySyntaxError for a text with nothing but white space and comments."""
+    if all(match.lastgroup == "comment" for match in TOKENS.finditer(text)):
+        raise QuerySyntaxError("The query is empty: send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
+
+
 def has_service_keyword(text: str) -> bool:
     """Whether SERVICE appears as a keyword: not in a string, IRI or comment, nor part of a variable,
     a prefixed name or a language tag. A false alarm only refuses a query."""
@@ -124,15 +136,28 @@ def _syntax_message(exc, text: str) -> str:
             f"{line}\n{' ' * (col - 1)}^")
 
 
+def _bad_escape(text: str) -> str | None:
+    """A message naming the first `\\U` escape past U+10FFFF, the last code point; SPARQL decodes escapes
+    before it reads anything, so one is an error anywhere, even in a comment."""
+    for match in _ESCAPE.finditer(text):
+        if int(match.group(1) or match.group(2), 16) > 0x10FFFF:
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            return (f"SPARQL syntax error at line {line}, column {column}: {match.group()} is not a character "
+                    "(the last code point is U+10FFFF); SPARQL decodes escapes anywhere in a query, comments included.")
+    return None
+
+
 def _is_update(text: str) -> bool:
+    """Whether the text is an update with at least one operation (an empty text parses as an empty update)."""
     from pyparsing import ParseException
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
-        parseUpdate(text)
-    except (ParseException, RecursionError):
+        update = parseUpdate(text)
+    except (ParseException, RecursionError, ValueError, TypeError):
         return False
-    return True
+    return "request" in update
 
 
 _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
@@ -178,14 +203,39 @@ def inspect(text: str, prefixes: dict[str, str]) -> QueryShape:
     ServiceRefused, QuerySyntaxError or QueryTooDeep. `prefixes` are those the engine predeclares, used to
     read a FROM written with a prefixed name.
     """
+    if "<?" in text or "<$" in text or "&&" in text:
+        _check_comparison_iris(text)
     return quick_shape(text) or parsed_shape(text, prefixes)
+
+
+_OPERAND = re.compile(r"[?$][A-Za-z0-9_]+|[0-9.]+|\)")
+
+
+def _check_comparison_iris(text: str) -> None:
+    """Refuse an IRI that its parsers read as comparisons: by SPARQL's longest-token rule `?x<?a&&?b>?y` is a
+    variable, the IRI `<?a&&?b>` and a variable, which is no expression, but pyoxigraph and rdflib read it as
+    `?x < ?a && ?b > ?y`. Written with spaces it is those comparisons. An IRI that starts with a variable's
+    sign or holds `&&`, right after an operand, is taken for one (no real IRI looks like that)."""
+    previous = None
+    for match in TOKENS.finditer(text):
+        kind = match.lastgroup
+        if kind == "iri" and previous is not None and previous.end() == match.start():
+            inside = match.group()[1:-1]
+            if (inside[:1] in "?$" or "&&" in inside) and _OPERAND.fullmatch(previous.group()):
+                raise QuerySyntaxError(
+                    f"SPARQL syntax error: {match.group()[:100]} right after {previous.group()} is an IRI by SPARQL's "
+                    "longest-token rule, not comparisons; put spaces around < and > to compare.")
+        if kind != "comment":
+            previous = match
 
 
 def explain_syntax_error(text: str, prefixes: dict[str, str], engine_message: str) -> QueryError:
     """The error to answer when the engine could not read a query: rdflib's, which shows the line and column
     with a caret, when rdflib finds a fault; else the engine's own message."""
     try:
-        parsed_shape(text, prefixes)
+        _parsed_shape(text, prefixes)
+    except _ParserFailed:
+        pass
     except QueryError as exc:
         return exc
     return QuerySyntaxError(f"SPARQL syntax error: {engine_message}")
@@ -193,6 +243,13 @@ def explain_syntax_error(text: str, prefixes: dict[str, str], engine_message: st
 
 def parsed_shape(text: str, prefixes: dict[str, str]) -> QueryShape:
     """Parse a client's query with rdflib and read its parse tree: refuses as `inspect` does."""
+    try:
+        return _parsed_shape(text, prefixes)
+    except _ParserFailed as exc:
+        raise QuerySyntaxError(exc.message) from None
+
+
+def _parsed_shape(text: str, prefixes: dict[str, str]) -> QueryShape:
     from pyparsing import ParseException
     from rdflib.plugins.sparql.algebra import translatePrologue
     from rdflib.plugins.sparql.parser import parseQuery
@@ -200,6 +257,8 @@ def parsed_shape(text: str, prefixes: dict[str, str]) -> QueryShape:
 
     if has_service_keyword(text):
         raise ServiceRefused(_NO_SERVICE)
+    if (bad_escape := _bad_escape(text)) is not None:
+        raise QuerySyntaxError(bad_escape)
     try:
         prologue, query = parseQuery(text)
     except RecursionError:
@@ -208,10 +267,12 @@ def parsed_shape(text: str, prefixes: dict[str, str]) -> QueryShape:
         if _is_update(text):
             raise UpdateRefused(_READ_ONLY) from None
         raise QuerySyntaxError(_syntax_message(exc, decode_escapes(text))) from None
+    except (ValueError, TypeError) as exc:  # raised by rdflib's parse actions, on some valid queries too (`-1.0`)
+        raise _ParserFailed(_PARSER_FAILED + f" ({exc})") from None
     if any(isinstance(node, CompValue) and node.name == "ServiceGraphPattern" for node in _walk((prologue, query))):
         raise ServiceRefused(_NO_SERVICE)
     form: Form = query.name.removesuffix("Query").upper()  # SelectQuery -> SELECT
-    resolved = translatePrologue(prologue, None, initNs=prefixes)
+    resolved = translatePrologue(prologue, BASE_IRI, initNs=prefixes)
     default, named = [], []
     # CompValue.get(key) answers the key itself when it is missing, so test membership first.
     for clause in query["datasetClause"] if "datasetClause" in query else []:
@@ -222,6 +283,14 @@ def parsed_shape(text: str, prefixes: dict[str, str]) -> QueryShape:
     return QueryShape(form, tuple(default), tuple(named))
 
 
+class _ParserFailed(QuerySyntaxError):
+    """rdflib's parser failed on a query without finding a fault in it: `explain_syntax_error` then gives the
+    engine's own message instead. Never leaves this module (only `api.errors` types cross the pipe)."""
+
+
+_PARSER_FAILED = ("This query cannot be checked: the checker this endpoint runs on queries with FROM, FROM NAMED, "
+                  "\\u escapes or long strings (rdflib's SPARQL parser) failed on it. Write the failing part "
+                  "another way (a negative decimal as \"-1.0\"^^xsd:decimal)")
 _READ_ONLY = ("This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, COPY, MOVE, "
               "ADD) is not accepted.")
 _NO_SERVICE = ("SERVICE (federated query) is not allowed: this endpoint never sends requests to other servers. "

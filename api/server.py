@@ -1,6 +1,9 @@
-"""`ctkg serve`: the API under uvicorn."""
+"""`ctkg serve`: the API under uvicorn, with the connection bounds of `api.connections`."""
 
+import asyncio
+import functools
 import math
+import sys
 
 from .settings import Settings
 
@@ -12,13 +15,32 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
+    from .connections import AcceptFailures, ConnectionLimits, GuardedH11Protocol, connection_cap
 
-    uvicorn.run(
+    limits = ConnectionLimits(max_connections=connection_cap(settings.max_connections, settings.query_workers),
+                              header_timeout_s=settings.header_timeout_s, body_timeout_s=settings.body_timeout_s,
+                              send_timeout_s=settings.send_timeout_s)
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            asyncio.get_running_loop().set_exception_handler(AcceptFailures())
+            await super().startup(sockets)
+
+    config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, server_header=False,
+        # X-Forwarded-For and -Proto are believed from the proxies named in `forwarded_allow_ips` only (uvicorn
+        # would trust 127.0.0.1, and FORWARDED_ALLOW_IPS from the environment, by default).
+        proxy_headers=bool(settings.forwarded_allow_ips), forwarded_allow_ips=settings.forwarded_allow_ips or "",
         # h11 (not httptools) bounds what it buffers of a request line and headers; the bound is set so that
         # a GET carrying a query of up to `max_query_bytes` reaches the endpoint, which answers 413 beyond.
-        http="h11", h11_max_incomplete_event_size=URL_ENCODING * settings.max_query_bytes + HEADERS_BYTES,
+        http=functools.partial(GuardedH11Protocol, limits=limits),
+        h11_max_incomplete_event_size=URL_ENCODING * settings.max_query_bytes + HEADERS_BYTES,
+        timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]  # uvicorn takes any seconds
         # On SIGTERM uvicorn stops taking requests and lets running ones finish. None runs past its deadline
         # (its worker is killed there), so the server is gone within the deadline; this is a backstop.
         timeout_graceful_shutdown=math.ceil(settings.query_timeout_s) + 1,
     )
+    server = Server(config)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run: the application did not start

@@ -13,14 +13,15 @@ import os
 import resource
 import signal
 import sys
+from dataclasses import replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from kg.vocab import PREFIXES
 
-from .engine import Engine
+from .engine import Engine, too_large
 from .errors import QueryError
-from .jobs import JobFailed, WorkerReady
+from .jobs import CHUNK_BYTES, JobFailed, QueryAnswer, WorkerReady
 
 log = logging.getLogger("ctkg.api.worker")
 
@@ -51,7 +52,7 @@ def _die_with_the_server() -> None:
 
 
 def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int, endpoint: str = "",
-                timeout_s: float = 10.0) -> None:
+                timeout_s: float = 10.0, max_answer_bytes: int | None = None) -> None:
     """The worker process: answer jobs until the server closes the pipe or sends None."""
     _die_with_the_server()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
@@ -61,7 +62,7 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int,
     from rdflib.plugins.sparql.parser import parseQuery
 
     parseQuery("ASK {}")  # so that the first query does not pay for the grammar
-    engine = Engine(Path(store_dir), max_rows, PREFIXES, endpoint, timeout_s)
+    engine = Engine(Path(store_dir), max_rows, PREFIXES, endpoint, timeout_s, max_answer_bytes)
     if not endpoint:
         with contextlib.suppress(QueryError):
             engine.store()  # open it now, so the first query is fast; a missing graph is reported per job
@@ -85,7 +86,21 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int,
         except Exception as exc:  # the server must get an answer, whatever the engine raised
             log.exception("query failed")
             reply = JobFailed("EngineError", f"The query failed in the engine ({exc.__class__.__name__}).")
+        if isinstance(reply, QueryAnswer) and max_answer_bytes is not None and len(reply.body) > max_answer_bytes:
+            reply = JobFailed("AnswerTooLarge", too_large(max_answer_bytes))
         try:
-            conn.send(reply)
+            send(conn, reply)
         except (EOFError, OSError):
             return
+
+
+def send(conn: Connection, reply) -> None:
+    """A reply to the server; an answer's body only if the server says it has room for it, in chunks."""
+    if not isinstance(reply, QueryAnswer):
+        conn.send(reply)
+        return
+    body = memoryview(reply.body)
+    conn.send(replace(reply, body=b"", size=len(body)))
+    if conn.recv():  # True: send it; False: the server answered 503 instead
+        for start in range(0, len(body), CHUNK_BYTES):
+            conn.send_bytes(body[start:start + CHUNK_BYTES])

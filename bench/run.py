@@ -419,7 +419,8 @@ def change_one_file(data: Path) -> tuple[Path, str]:
     """An edit an analyst might make: one more alias on a product. Returns the file and its old text."""
     path = sorted((data / "articles").glob("*.yaml"))[len(list((data / "articles").glob("*.yaml"))) // 2]
     old = path.read_text(encoding="utf-8")
-    new = re.sub(r'(\n  - id: "synthetic-product-(\d+)-1"\n)', r'\1    note: "edited for the benchmark"\n', old, count=1)
+    new = re.sub(r'(\n  - id: "synthetic-product-(\d+)-1"\n)', r'\1    note: "edited for the benchmark"\n', old,
+                 count=1)
     path.write_text(new, encoding="utf-8")
     return path, old
 
@@ -678,7 +679,8 @@ def table(results: dict) -> str:
             else:
                 lines.append(f"| {name} | {m['clients']} | failed: {m['error_kinds']} | | | | |")
     for name, death in load.get("servers_died", {}).items():
-        lines.append(f"\n{name} exited with code {death['exit_code']} during {death['during']}: {death['log'][-200:]!r}")
+        lines.append(f"\n{name} exited with code {death['exit_code']} during {death['during']}: "
+                     f"{death['log'][-200:]!r}")
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.resolver import VersionedResolver
 
 from .errors import FactsError
-from .facts import KINDS
+from .facts import KINDS, read_yaml
 
 SECTION_ORDER: tuple[str, ...] = ("source",) + tuple(kind.section for kind in KINDS)
 
@@ -117,7 +117,9 @@ def is_canonical(text: str, path: Path | str = "") -> bool:
 
 
 def format_file(path: Path, write: bool = True) -> bool:
-    """Put the facts file at `path` in canonical form (only when `write`); True when it was not in it."""
+    """Put the facts file at `path` in canonical form (only when `write`); True when it was not in it. A file
+    the build would refuse (a control character, a tag, a text over the limit) is refused here the same way."""
+    read_yaml(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

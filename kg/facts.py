@@ -2,7 +2,8 @@
 
 One file is one source. Its facts become triples in a named graph whose IRI is the source's IRI;
 every fact node also carries `prov:wasDerivedFrom` its source and a `ctkg:evidence` snippet.
-Structural problems (bad YAML, unknown field, impossible date, bad id) raise `FactsError` here;
+Structural problems (bad YAML, a key given twice, a tag, a character the exports cannot carry, a text
+or file over its limit, unknown field, impossible date, bad id) raise `FactsError` here;
 what the graph as a whole must satisfy (required links, classes of linked nodes) is SHACL's job.
 """
 
@@ -268,40 +269,181 @@ SOURCE_FIELDS: dict[str, tuple[URIRef, Convert]] = {
 
 
 # libyaml's parser when PyYAML was built with it (PyPI's wheels are), for the time large builds spend parsing.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Only its events are used: `_document` builds the document from them, every scalar a string, so that dates,
+# numbers and yes/no are read by the converters, not by YAML.
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-class _StringLoader(_SafeLoader):
-    """Every scalar stays a string: dates, numbers and yes/no are read by the converters, not by YAML."""
-
-
-_StringLoader.yaml_implicit_resolvers = {}
-
-
+# Limits far above what a source's facts need, low enough that text pasted by mistake is refused here with a
+# message, rather than failing deep in the build. Raise them here (and in data/README.md) if a source needs it.
+MAX_FILE_BYTES = 8 * 1024 * 1024  # one facts file
+MAX_TEXT_CHARS = 10_000  # one value or key: about three pages; evidence has its own, lower limit
 MAX_YAML_DEPTH = 32  # a facts file needs about five levels
+
+# Characters refused in a value. XML 1.0 cannot carry the C0 controls but tab and newline, lone surrogates,
+# U+FFFE and U+FFFF, so the RDF/XML export and SPARQL XML results would not be well-formed; a carriage return
+# comes back from RDF/XML as a newline. DEL, the C1 controls (mostly Windows-1252 quotes decoded as Latin-1)
+# and the other non-characters are never text a source printed.
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF)
+                                            for plane in range(0, 0x110000, 0x10000))
+_REFUSED_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
+# In the file itself a carriage return is a line break (YAML reads CR LF as one).
+_REFUSED_IN_FILE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
+
+# Tags that leave a value as it is; any other (`!!int`, `!!binary`, `!!set`...) would make it something else.
+_TEXT_TAGS = {None, "!", "tag:yaml.org,2002:str"}
+_MAPPING_TAGS = {None, "!", "tag:yaml.org,2002:map"}
+_SEQUENCE_TAGS = {None, "!", "tag:yaml.org,2002:seq"}
 
 
 class _TooDeep(Exception):
     pass
 
 
-def _screen_events(text_: str) -> None:
-    """Refuse aliases and deep nesting on the parser's events, before anything is composed.
+class _Refused(Exception):
+    """A value or key refused while reading: the keys and indexes that lead to it, and what is wrong."""
 
-    Aliases (`*name`): facts never need them, and a few hundred bytes of nested aliases (a "billion
-    laughs") expand into billions of values once anything walks or prints them. Deep nesting: nothing
-    in the format needs it, and walking it recursively would exhaust the stack."""
-    depth = 0
-    for event in yaml.parse(text_, Loader=_StringLoader):
-        if isinstance(event, yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in facts files",
-                                              event.start_mark)
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise _TooDeep
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path, self.message, self.fact_id = path, message, None
+
+
+@dataclass
+class _Open:
+    """A mapping or list being read."""
+
+    value: dict | list
+    path: tuple  # the keys and indexes that lead to it
+    lines: dict[str, int] = field(default_factory=dict)  # a mapping's keys, with the line of each
+    key: str | None = None  # the key whose value comes next
+
+
+def _document(text_: str, raw: re.Match | None = None):
+    """The document, built from the parser's events: mappings, lists and strings, nothing else.
+
+    Refused on the events, before anything is built from them: aliases (`*name`: facts never need them, and a
+    few hundred bytes of nested aliases, a "billion laughs", expand into billions of values), deep nesting,
+    tags (every value is text, read by the converters), keys that are not text or are given twice (YAML would
+    keep the last silently), characters the exports cannot carry, and texts over MAX_TEXT_CHARS. `raw` is a
+    character refused in the file, replaced in `text_`: it is reported in the value that holds it."""
+    stack: list[_Open] = []
+    document, documents = None, 0
+    try:
+        for event in yaml.parse(text_, Loader=_Parser):
+            if isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in facts files",
+                                                  event.start_mark)
+            if isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+                continue
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise yaml.composer.ComposerError(None, None, "a facts file is one YAML document; remove the "
+                                                      "second '---'", event.start_mark)
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            parent = stack[-1] if stack else None
+            if parent is not None and isinstance(parent.value, dict) and parent.key is None:
+                _take_key(parent, event, raw)
+                continue
+            path = () if parent is None else (*parent.path, parent.key if parent.key is not None
+                                              else len(parent.value))
+            if isinstance(event, yaml.ScalarEvent):
+                if event.tag not in _TEXT_TAGS:
+                    raise _Refused(path, f"the tag {_short_tag(event.tag)} (line {event.start_mark.line + 1}) is "
+                                         "not allowed: every value is read as text; remove the tag")
+                _check_text(event.value, path, event, raw)
+                value = event.value
+            else:
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                if event.tag not in (_MAPPING_TAGS if mapping else _SEQUENCE_TAGS):
+                    raise _Refused(path, f"the tag {_short_tag(event.tag)} (line {event.start_mark.line + 1}) is "
+                                         "not allowed: facts are plain mappings, lists and texts; remove the tag")
+                if len(stack) >= MAX_YAML_DEPTH:
+                    raise _TooDeep
+                value = {} if mapping else []
+            if parent is None:
+                document = value
+            elif isinstance(parent.value, dict):
+                parent.value[parent.key] = value
+                parent.key = None
+            else:
+                parent.value.append(value)
+            if not isinstance(event, yaml.ScalarEvent):
+                stack.append(_Open(value, path))
+    except _Refused as problem:
+        fact = next((o.value for o in stack if o.path == problem.path[:2] and isinstance(o.value, dict)), {})
+        fact_id = fact.get("id")
+        if isinstance(fact_id, str) and len(fact_id) <= 100 and not _REFUSED_IN_TEXT.search(fact_id):
+            problem.fact_id = fact_id
+        raise
+    return document
+
+
+def _take_key(mapping: _Open, event: yaml.NodeEvent, raw: re.Match | None) -> None:
+    line = event.start_mark.line + 1
+    if not isinstance(event, yaml.ScalarEvent) or event.tag not in _TEXT_TAGS:
+        raise _Refused(mapping.path, f"the key at line {line} is not a name: write a plain name such as "
+                                     "'label:', not a list, a mapping or a tagged value")
+    _check_text(event.value, mapping.path, event, raw)
+    key = event.value
+    if key in mapping.lines:
+        first = mapping.lines[key]
+        if not mapping.path:
+            raise _Refused((key,), f"the section {key!r} is given twice (lines {first} and {line}), and YAML "
+                                   "would keep only the last: merge the two into one list")
+        raise _Refused((*mapping.path, key), f"given twice (lines {first} and {line}), and YAML would keep only "
+                                             "the last: keep one, or make the value a list")
+    mapping.lines[key] = line
+    mapping.key = key
+
+
+def _check_text(value: str, path: tuple, event: yaml.ScalarEvent, raw: re.Match | None) -> None:
+    line = event.start_mark.line + 1
+    if raw is not None and event.start_mark.index <= raw.start() < event.end_mark.index:
+        refused, line = raw.group(), raw.string.count("\n", 0, raw.start()) + 1
+    else:
+        found = _REFUSED_IN_TEXT.search(value)
+        refused = found.group() if found else None
+    if refused is not None:
+        raise _Refused(path, _describe(refused, f"line {line}"))
+    if len(value) > MAX_TEXT_CHARS:
+        raise _Refused(path, f"the text at line {line} is {len(value):,} characters; a value holds at most "
+                             f"{MAX_TEXT_CHARS:,} (MAX_TEXT_CHARS in kg/facts.py): quote or sum up the source")
+
+
+def _describe(character: str, where: str) -> str:
+    """What holds the refused character, why it is refused, and how to fix it."""
+    code = f"U+{ord(character):04X}"
+    if character == "\r":
+        return (f"contains a carriage return ({code}) at {where}, which RDF/XML would turn into a line break: "
+                "write a line break as \\n")
+    if 0xD800 <= ord(character) <= 0xDFFF:
+        kind = "a lone surrogate"
+    elif ord(character) < 0x20 or 0x7F <= ord(character) <= 0x9F:
+        kind = "a control character"
+    else:
+        kind = "a Unicode non-character"
+    return (f"contains {kind} ({code}) at {where}, which is not printed text and which the XML exports cannot "
+            "carry: delete it, or type the character meant")
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
+def _where(problem: _Refused) -> tuple[str, str]:
+    """The fact (as `_add_fact` names it) and the message with its field, for a refused value."""
+    path = problem.path
+    if len(path) >= 2 and path[0] != "source" and isinstance(path[1], int):
+        fact = f"{path[0]}[{path[1]}]" + (f" ({problem.fact_id})" if problem.fact_id else "")
+        rest = path[2:]
+    else:
+        fact, rest = (str(path[0]) if path else ""), path[1:]
+    if not rest:
+        return fact, problem.message
+    field_ = str(rest[0]) + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest[1:])
+    return fact, f"{field_}: {problem.message}"
 
 
 @dataclass
@@ -323,19 +465,32 @@ class SourceFacts:
 
 
 def read_yaml(path: Path) -> dict:
+    """A facts file's document: mappings, lists and strings; raises FactsError naming the file, fact and field."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise FactsError(path, "", f"the file is {size / 2**20:.1f} MiB; a facts file is at most "
+                                       f"{MAX_FILE_BYTES / 2**20:g} MiB (MAX_FILE_BYTES in kg/facts.py): one "
+                                       "source's facts are far less, so look for text pasted by mistake")
         text_ = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FactsError(path, "", f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text") from None
     try:
-        _screen_events(text_)
-        doc = yaml.load(text_, Loader=_StringLoader)  # a SafeLoader subclass
+        raw = _REFUSED_IN_FILE.search(text_)
+        if raw:  # the parser would stop at it, without saying where: find the value that holds it
+            _document(_REFUSED_IN_FILE.sub("\ufffd", text_), raw)
+            line = text_.count("\n", 0, raw.start()) + 1
+            column = raw.start() - (text_.rfind("\n", 0, raw.start()) + 1) + 1
+            raise FactsError(path, "", _describe(raw.group(), f"line {line}, column {column} (outside any value)"))
+        doc = _document(text_)
+    except _Refused as problem:
+        raise FactsError(path, *_where(problem)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise FactsError(path, "", f"invalid YAML{at}: {problem}; fix the YAML syntax there") from None
-    except (_TooDeep, RecursionError):  # (pure-Python PyYAML composes nested collections recursively)
+    except _TooDeep:
         raise FactsError(path, "", "the YAML nests too deeply; facts need only a few levels") from None
     if not isinstance(doc, dict):
         raise FactsError(path, "", "expected a mapping with a 'source' section and fact sections")

@@ -22,9 +22,11 @@ from ..lookups import entity
 from ..models import split_iri
 from . import RESPONSES, Id, LookupsDep
 
-# The page runs no script and loads nothing from elsewhere.
-PAGE_HEADERS = {"Vary": "Accept", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-                "X-Content-Type-Options": "nosniff"}
+# The page runs no script, loads nothing from elsewhere and is shown in no frame (`api.headers` adds the
+# other security headers of every HTML answer).
+PAGE_HEADERS = {"Vary": "Accept", "Content-Security-Policy":
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
+                "form-action 'none'"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ def _templates() -> Environment:
 
 
 def _href(request: Request, iri: str) -> str | None:
+    """Where the page links an IRI: an instance to its page here (at the public address, `api.headers`)."""
     kind, slug = split_iri(iri)
     if kind in KIND_SEGMENTS and slug and SLUG.match(slug):
         return str(request.url_for("linked_data", kind=kind, id=slug))

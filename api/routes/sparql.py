@@ -22,7 +22,9 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from kg.rq import query_files
 from kg.vocab import ONTOLOGY_IRI, PREFIXES
 
+from ..answers import AnswerResponse
 from ..errors import (
+    BYTE_LIMIT_HEADER,
     ROW_LIMIT_HEADER,
     BadRequest,
     NotAcceptable,
@@ -36,7 +38,7 @@ from ..errors import (
 from ..formats import formats, negotiate, offered
 from ..jobs import QueryJob
 from ..lookups import Lookups
-from ..screen import check_size_and_nesting
+from ..screen import check_not_empty, check_size_and_nesting
 from ..settings import Settings
 from . import RETRY_AFTER, LookupsDep, SettingsDep
 
@@ -54,11 +56,13 @@ _DESCRIPTION = """Run a read-only SPARQL 1.1 query, following the SPARQL 1.1 Pro
 
 The default graph is the union of every source's named graph; `FROM`, `FROM NAMED`, `default-graph-uri` and
 `named-graph-uri` may name graphs of the store (listed in the service description), and nothing else.
-The project's prefixes (ctkg, id, rdf, rdfs, owl, xsd, skos, prov, dcterms, schema) are predeclared.
+The project's prefixes (ctkg, id, rdf, rdfs, owl, xsd, skos, prov, dcterms, schema) are predeclared, and a
+relative IRI is resolved against the instance namespace `https://w3id.org/ctkg/id/` (`<product/x>`).
 
-Refused: updates (403); SERVICE, and FROM naming anything but a graph of the store (400); a query over the
-size limit (413) or nested too deeply (400). Bounded: a query running past the time limit is stopped (503);
-an answer over the row limit is refused (422), never cut short."""
+Refused: updates (403); SERVICE, and FROM naming anything but a graph of the store (400); an empty query, a
+syntax error or a function the endpoint lacks (400); a query over the size limit (413) or nested too deeply
+(400); an answer the format asked for cannot carry (406, naming the formats that can). Bounded: a query
+running past the time limit is stopped (503); an answer over the row limit is refused (422), never cut short."""
 _RESULTS = {f.media_type: {} for f in formats("solutions", "graph")}
 
 
@@ -69,12 +73,15 @@ def _text_error(description: str, headers: dict | None = None) -> dict:
 
 
 _ERRORS = {
-    400: _text_error("A syntax error, SERVICE, a graph that is not in the store, or brackets nested too deeply"),
+    400: _text_error("An empty query, a syntax error, a function the endpoint lacks, SERVICE, a graph that is not "
+                     "in the store, or brackets nested too deeply"),
     403: _text_error("An update"),
-    406: _text_error("No acceptable format for this answer"),
+    406: _text_error("No acceptable format for this answer, or one that cannot carry it"),
     413: _text_error("The query, or the request body, is over its size limit"),
-    422: _text_error("More rows (or triples) than the row limit", {ROW_LIMIT_HEADER: {
-        "description": "The row limit", "schema": {"type": "integer"}}}),
+    422: _text_error("More rows (or triples) than the row limit, or more bytes than the answer size limit", {
+        ROW_LIMIT_HEADER: {"description": "The row limit (when it was met)", "schema": {"type": "integer"}},
+        BYTE_LIMIT_HEADER: {"description": "The answer size limit, in bytes (when it was met)",
+                            "schema": {"type": "integer"}}}),
     429: _text_error("Too many requests in progress from this client", RETRY_AFTER),
     503: _text_error("The time limit was reached, no worker was free in time, or no graph is built", RETRY_AFTER),
 }
@@ -146,7 +153,7 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
     """The SPARQL 1.1 Service Description of this endpoint, as triples."""
     try:
         service: ox.NamedNode | ox.BlankNode = ox.NamedNode(endpoint)
-    except ValueError:  # e.g. a Host header that makes no IRI
+    except ValueError:  # a base URL that makes no IRI
         service = ox.BlankNode()
     dataset, default_graph, available = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
     a = _node(RDF.type)
@@ -178,7 +185,8 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
 
 
 def _error_answer(exc: QueryError, settings: Settings) -> PlainTextResponse:
-    return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers_for(exc, settings.max_rows))
+    headers = headers_for(exc, settings.max_rows, settings.max_answer_bytes)
+    return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers)
 
 
 async def _describe_service(request: Request, lookups: Lookups, settings: Settings,
@@ -186,8 +194,7 @@ async def _describe_service(request: Request, lookups: Lookups, settings: Settin
     fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
     if fmt is None:
         raise NotAcceptable(f"The service description is available as {offered('graph')}.")
-    endpoint = (settings.base_url.rstrip("/") + "/sparql" if settings.base_url
-                else str(request.url.replace(query="", fragment="")))
+    endpoint = settings.public_url() + "/sparql"  # never from the request's Host header
     try:
         _, manifest = await lookups.manifest()
         graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
@@ -202,6 +209,7 @@ async def _answer(request: Request, lookups: Lookups, settings: Settings, query:
                   default_graphs: list[str] | tuple[str, ...], named_graphs: list[str] | tuple[str, ...],
                   requested: list[str] | tuple[str, ...]) -> Response:
     check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
+    check_not_empty(query)
     accept = request.headers.get("accept")
     chosen = {kind: fmt.name for kind in ("solutions", "graph")
               if (fmt := negotiate(accept, [kind], requested)) is not None}
@@ -210,9 +218,9 @@ async def _answer(request: Request, lookups: Lookups, settings: Settings, query:
     dataset = bool(default_graphs or named_graphs)
     job = QueryJob(query, chosen, default_graphs=tuple(default_graphs) if dataset else None,
                    named_graphs=tuple(named_graphs) if dataset else None)
-    result = await lookups.pool.run(job)
-    headers = {"Vary": "Accept", **({BUILD_HEADER: Path(result.build).name} if result.build else {})}
-    return Response(result.body, media_type=result.media_type, headers=headers)
+    answer = await lookups.pool.fetch(job)  # streamed from the server's hold on it (api.answers)
+    build = answer.head.build
+    return AnswerResponse(answer, headers={"Vary": "Accept", **({BUILD_HEADER: Path(build).name} if build else {})})
 
 
 router = APIRouter(tags=["sparql"])

@@ -33,20 +33,23 @@ async def stats(request: Request, lookups: LookupsDep) -> Response:
 
 
 @router.get("/health", response_model=HealthPublic, summary="Whether the service can answer queries",
-            description="200 when a graph is built and a query worker runs; 503 otherwise. With the embedded "
+            description="200 when a graph is built and a query worker runs (`degraded` when fewer than the pool "
+                        "keeps are ready); 503 otherwise. With the embedded "
                         "store it runs no query; over a remote SPARQL server it reads the pushed build's record "
                         f"there (within {HEALTH_TIMEOUT_S:g} s).",
             responses={503: {"model": HealthPublic, "description": "Not ready"}})
 async def health(lookups: LookupsDep) -> Response:
     pool = lookups.pool
     health = HealthPublic(status="ok", backend="remote" if lookups.remote else "embedded",
-                          workers=len(pool.pids), workers_idle=pool.idle)
+                          workers=len(pool.pids), workers_idle=pool.idle, workers_wanted=pool.wanted)
     try:
         build, manifest = await lookups.manifest(timeout=HEALTH_TIMEOUT_S)
         health.build, health.built_at, health.triples = build, manifest.get("built_at"), manifest.get("triples")
     except QueryError:
         health.status = "unavailable"
-    if not pool.pids:
+    if not pool.ready:
         health.status = "unavailable"
+    elif pool.ready < pool.wanted and health.status == "ok":
+        health.status = "degraded"  # still answering, while a worker is replaced
     return Response(json.dumps(health.model_dump(mode="json")), media_type="application/json",
-                    status_code=200 if health.status == "ok" else 503)
+                    status_code=503 if health.status == "unavailable" else 200)
