@@ -198,8 +198,8 @@ def quick_shape(text: str) -> QueryShape | None:
 def inspect(text: str, prefixes: dict[str, str]) -> QueryShape:
     """Refuse what the endpoint does not run, and say what the query is; for the worker process.
 
-    Most queries are read from their tokens (`quick_shape`, microseconds); the others are parsed by rdflib
-    (`parsed_shape`, about a millisecond for a small query and tens for a large one). Raises UpdateRefused,
+    Most queries are read from their tokens (`quick_shape`, cheap); the others are parsed by rdflib
+    (`parsed_shape`, which costs more the larger the query). Raises UpdateRefused,
     ServiceRefused, QuerySyntaxError or QueryTooDeep. `prefixes` are those the engine predeclares, used to
     read a FROM written with a prefixed name.
     """
@@ -274,12 +274,17 @@ def _parsed_shape(text: str, prefixes: dict[str, str]) -> QueryShape:
     form: Form = query.name.removesuffix("Query").upper()  # SelectQuery -> SELECT
     resolved = translatePrologue(prologue, BASE_IRI, initNs=prefixes)
     default, named = [], []
-    # CompValue.get(key) answers the key itself when it is missing, so test membership first.
-    for clause in query["datasetClause"] if "datasetClause" in query else []:
-        if "default" in clause:
-            default.append(str(resolved.absolutize(clause["default"])))
-        else:
-            named.append(str(resolved.absolutize(clause["named"])))
+    try:
+        # CompValue.get(key) answers the key itself when it is missing, so test membership first.
+        for clause in query["datasetClause"] if "datasetClause" in query else []:
+            if "default" in clause:
+                default.append(str(resolved.absolutize(clause["default"])))
+            else:
+                named.append(str(resolved.absolutize(clause["named"])))
+    except Exception as exc:  # rdflib raises a bare Exception for a prefix the query does not declare
+        if "Unknown namespace prefix" not in str(exc):
+            raise
+        raise QuerySyntaxError(f"{exc}: declare it with PREFIX, or write the graph's IRI in full") from None
     return QueryShape(form, tuple(default), tuple(named))
 
 

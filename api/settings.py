@@ -42,7 +42,7 @@ class Settings(LibrarySettings):
     worker_memory_mb: int = Field(2048, ge=512)  # below this, RocksDB cannot open the store
     query_workers: int = Field(2, ge=1, le=64)
     max_concurrent_per_client: int = Field(4, ge=1)
-    max_answer_bytes: int = Field(32_000_000, gt=0)  # one answer, in the format asked for: 422 beyond
+    max_answer_bytes: int = Field(16_000_000, gt=0)  # one answer, in the format asked for: 422 beyond
     answer_budget_bytes: int = Field(128_000_000, gt=0)  # all the answers the server holds at once: 503 beyond
 
     # Connection bounds (`api.connections`, `api.guards`).

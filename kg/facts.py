@@ -489,6 +489,8 @@ def read_yaml(path: Path) -> dict:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "nesting depth" in problem:  # newer libyaml stops deep nesting itself, before our own check
+            raise FactsError(path, "", f"the YAML nests too deeply{at}; facts need only a few levels") from None
         raise FactsError(path, "", f"invalid YAML{at}: {problem}; fix the YAML syntax there") from None
     except _TooDeep:
         raise FactsError(path, "", "the YAML nests too deeply; facts need only a few levels") from None

@@ -166,7 +166,7 @@ def test_a_killed_worker_is_replaced_and_health_says_degraded_meanwhile(server):
 
 FD_LIMIT = 256
 SOCKETS = 300
-LOG_BYTES = 200_000  # a few lines of warning; the traceback storm wrote megabytes a second
+LOG_BYTES = 200_000  # a few lines of warning, not a traceback per refused connection
 RECOVERY_S = 20.0  # a new worker imports rdflib and pyoxigraph and opens the store before it is ready
 
 

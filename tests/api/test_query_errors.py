@@ -39,6 +39,7 @@ UNREADABLE = {
     "white space": (" \n\t ", "empty"),
     "a comment alone": ("# SELECT * WHERE { ?s ?p ?o }\n", "empty"),
     "a prologue alone": ("PREFIX ex: <http://example.org/>", "syntax error"),
+    "an undeclared prefix in FROM": ("SELECT * FROM nope:g WHERE { ?s ?p ?o }", "nope"),
     "a negative decimal that the checker fails on": (
         f"SELECT * FROM <{ONTOLOGY_IRI}> WHERE {{ <a> <b> -1.0 }}", "-1.0"),
 }

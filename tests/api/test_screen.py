@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.errors import QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
+from api.errors import QueryError, QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
 from api.screen import (
     check_size_and_nesting,
     explain_syntax_error,
@@ -308,3 +308,25 @@ def test_deep_nesting_is_400_and_the_server_lives_on(real_server):
     assert httpx.get(f"{base}/health").status_code == 200
     assert set(real_server.workers()) == workers  # refused in the server: no worker even saw them
     assert count(base) > 0
+
+
+def _w3c_queries() -> list[str]:
+    from tests.support.w3c import SUITES, read_suites
+
+    if not SUITES.is_dir():
+        return []
+    return [test.query().decode("utf-8", "replace") for test in read_suites(SUITES).queries]
+
+
+def test_the_screen_answers_any_text_with_a_shape_or_a_query_error():
+    """Every W3C syntax query, whole and cut at three points, and a few hostile texts: the screen either says
+    what the query is or raises a QueryError (a 4xx), never anything else (which would be a 500)."""
+    texts = ["SELECT * FROM nope:g WHERE {}", "SELECT * WHERE { <a><b>-1.0 }", "\\U00110000", "PREFIX", "{{{",
+             "SELECT * WHERE { ?s ?p ?o } GROUP BY", 'ASK { "\\u0041"@en--rtl }']
+    for query in _w3c_queries():
+        texts += [query, query[: len(query) // 3], query[: len(query) // 2], query[: 2 * len(query) // 3]]
+    for text in texts:
+        try:
+            inspect(text, PREFIXES)
+        except QueryError:
+            pass

@@ -1,13 +1,13 @@
 """The W3C SPARQL 1.0 and 1.1 query-syntax suites through `/sparql` of the real server (`ctkg serve`) on
 127.0.0.1, one test per W3C test: every valid query is accepted (or refused by policy, with a 400 that says
 so: a FROM naming a graph outside the store, a function the endpoint lacks), every invalid one is a 400, and
-none is a 5xx. The suites are read where they are kept, `../shared/w3c-sparql-syntax/` (`bench/w3c_syntax.py`
-reads their manifests and prints the counts beside Oxigraph server's)."""
+none is a 5xx. The suites are read where they are kept, `../shared/w3c-sparql-syntax/` (read by
+`tests/support/w3c.py`; `bench/w3c_syntax.py` prints the counts beside Oxigraph server's)."""
 
 import httpx
 import pytest
 
-from bench.w3c_syntax import SUITES, Outcome, SyntaxTest, read_suites, send
+from tests.support.w3c import SUITES, Outcome, SyntaxTest, read_suites, send
 
 from .conftest import assert_no_leak
 
