@@ -160,6 +160,19 @@ DATE_BASIS = {
     "derived": CTKG.DerivedDateBasis,
 }
 CONFIDENCE = {"verified": CTKG.Verified, "unverified": CTKG.Unverified}
+CASE_TYPE = {
+    "first-authorisation": CTKG.FirstAuthorisation,
+    "extension": CTKG.AuthorisationExtension,
+    "conversion": CTKG.AuthorisationConversion,
+}
+TYPE_BASIS = {"stated": CTKG.StatedTypeBasis, "derived": CTKG.DerivedTypeBasis}
+EVENT_TYPE = {
+    "submission": CTKG.Submission,
+    "suspension": CTKG.Suspension,
+    "renewal": CTKG.Renewal,
+    "withdrawal": CTKG.Withdrawal,
+    "expiry": CTKG.Expiry,
+}
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,8 @@ KINDS: list[Kind] = [
     Kind("authorities", "authority", CTKG.RegulatoryAuthority, {
         "jurisdiction": (CTKG.jurisdiction, ref("jurisdiction")),
         "website": (SDO.url, url),
+        "domain": (CTKG.webDomain, text),  # a website as the source gives it, when no page at it was read
+        "pics_participating_unit": (CTKG.picsParticipatingUnit, ref("authority")),
     }),
     Kind("companies", "company", CTKG.Company, {"website": (SDO.url, url)}),
     Kind("organizations", "organization", CTKG.Organization, {"website": (SDO.url, url)},
@@ -219,11 +234,21 @@ KINDS: list[Kind] = [
         "date_basis": (CTKG.dateBasis, choice(DATE_BASIS)),
         "announcement_date": (CTKG.announcementDate, date),
         "type": (CTKG.applicationType, choice(APPLICATION_TYPE)),
+        "case": (CTKG.caseType, choice(CASE_TYPE)),
+        "type_basis": (CTKG.typeBasis, choice(TYPE_BASIS)),
+        "extends": (CTKG.extends, ref("application")),
         "indication": (CTKG.indication, text),
         "pathway": (CTKG.pathway, refs("pathway")),
         "relies_on": (CTKG.reliesOn, refs("application")),
         "supporting_studies": (CTKG.supportingStudy, refs("study")),
         "opinion_by": (CTKG.opinionBy, refs("authority")),
+        "opinion_date": (CTKG.opinionDate, date),
+    }),
+    Kind("events", "event", CTKG.RegulatoryEvent, {
+        "of": (CTKG.eventOf, ref("application")),
+        "type": (CTKG.eventType, choice(EVENT_TYPE)),
+        "authority": (CTKG.eventAuthority, ref("authority")),
+        "date": (CTKG.eventDate, date),
     }),
     Kind("memberships", "membership", CTKG.PICSMembership, {
         "authority": (CTKG.participatingAuthority, ref("authority")),

@@ -65,6 +65,21 @@ class CTKG(DefinedNamespace):
     DecisionDateBasis: URIRef
     AnnouncementDateBasis: URIRef
     DerivedDateBasis: URIRef
+    # The life of an authorisation
+    CaseType: URIRef  # first authorisation, extension or conversion (FHIR RegulatedAuthorization.case.type)
+    FirstAuthorisation: URIRef
+    AuthorisationExtension: URIRef
+    AuthorisationConversion: URIRef
+    TypeBasis: URIRef  # whether a case type is stated by the source or derived
+    StatedTypeBasis: URIRef
+    DerivedTypeBasis: URIRef
+    RegulatoryEvent: URIRef  # a dated event of an authorisation or its application, besides the decision
+    EventType: URIRef
+    Submission: URIRef
+    Suspension: URIRef
+    Renewal: URIRef
+    Withdrawal: URIRef
+    Expiry: URIRef
 
     # On a RegulatoryApplication
     product: URIRef
@@ -80,6 +95,15 @@ class CTKG(DefinedNamespace):
     reliesOn: URIRef
     supportingStudy: URIRef
     opinionBy: URIRef
+    caseType: URIRef
+    typeBasis: URIRef
+    extends: URIRef  # the first authorisation an extension or conversion builds on
+    # On a RegulatoryEvent
+    eventOf: URIRef
+    eventType: URIRef
+    eventAuthority: URIRef
+    eventDate: URIRef
+    opinionDate: URIRef  # when the opinion was adopted, not the decision
     # On a product
     sponsor: URIRef
     inn: URIRef
@@ -87,6 +111,8 @@ class CTKG(DefinedNamespace):
     targetAntigen: URIRef
     # On an authority, pathway or person
     jurisdiction: URIRef
+    picsParticipatingUnit: URIRef  # the authority that takes part in PIC/S for this one
+    webDomain: URIRef  # a website as the source gives it, e.g. fda.gov
     pathwayAuthority: URIRef
     affiliation: URIRef
     roleTitle: URIRef

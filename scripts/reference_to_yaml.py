@@ -28,13 +28,16 @@ from pathlib import Path
 
 import yaml
 
-CSV_FILES = ("cell_therapy_approvals.csv", "pics_members.csv", "pics_applicants.csv", "regulators.csv")
+CSV_FILES = ("cell_therapy_approvals.csv", "pics_members.csv", "pics_applicants.csv", "regulators.csv",
+             "cell_therapy_events.csv")
 PUBLISHER = "CTKG curators, compiled from public sources"
 ACCESSED = "2026-11"
 SECTION_ORDER = ("jurisdictions", "authorities", "companies", "organizations", "antigens", "products",
-                 "pathways", "applications", "memberships", "accession_steps", "claims")
-FIELD_ORDER = ("id", "type", "label", "aliases", "inn", "brand_names", "jurisdiction", "website", "sponsor",
-               "target", "product", "regulator", "opinion_by", "applicant", "authority", "scheme", "status",
+                 "pathways", "applications", "events", "memberships", "accession_steps", "claims")
+FIELD_ORDER = ("id", "type", "label", "aliases", "inn", "brand_names", "jurisdiction", "website", "domain",
+               "pics_participating_unit", "sponsor",
+               "target", "product", "regulator", "opinion_by", "opinion_date", "applicant", "authority", "scheme",
+               "status",
                "decision_date", "date_basis", "announcement_date", "accession_date",
                "status_date", "indication", "pathway", "text", "about", "description", "confidence",
                "source_url", "evidence", "note")
@@ -89,6 +92,8 @@ AUTHORITIES = {
     "european-commission": ("European Commission", ["EC"], "european-union"),
     "mhlw": ("Ministry of Health, Labour and Welfare", ["MHLW"], "japan"),
     "health-canada": ("Health Canada", [], "canada"),
+    "roeb": ("Regulatory Operations and Enforcement Branch", ["ROEB", "Health Canada - Regulatory Operations and "
+                                                              "Enforcement Branch"], "canada"),
     "tga": ("Therapeutic Goods Administration", ["TGA"], "australia"),
     "mhra": ("Medicines and Healthcare products Regulatory Agency", ["MHRA"], "united-kingdom"),
     "cdsco": ("Central Drugs Standard Control Organisation", ["CDSCO"], "india"),
@@ -133,7 +138,14 @@ AUTHORITY_NOTES = {
     "cdsco": "The full name is the one the reference regulators list gives (that row is unverified only for its "
              "website and PIC/S status); the approvals list writes CDSCO.",
     "hk-department-of-health": "Hong Kong's PIC/S participating authority is the Pharmacy and Poisons Board of Hong "
-                               "Kong (PPBHK), a distinct body (reference regulators list).",
+                               "Kong (PPBHK), a distinct body (reference regulators list). The list names the "
+                               "Department's Drug Office beside it, and the domain it gives, drugoffice.gov.hk, is "
+                               "the Drug Office's.",
+    "mhlw": "The list names MHLW, PMDA and the prefectures together as Japan's PIC/S participating authorities; "
+            "Japan's one membership is recorded as PMDA's, the body the seed article names, and MHLW takes part "
+            "through it (pics_participating_unit).",
+    "health-canada": "PIC/S lists Health Canada's Regulatory Operations and Enforcement Branch (ROEB) as the "
+                     "participating unit (reference PIC/S members list).",
     "ema": "A PIC/S partner organisation, not a participating authority (reference regulators list).",
 }
 
@@ -146,7 +158,7 @@ APPROVAL_AUTHORITY = {
 # Acronym (or, where empty, country) column of pics_members.csv -> authority ids.
 MEMBER_AUTHORITIES = {
     "INAME": ["iname"], "TGA": ["tga"], "BASG": ["basg"], "AFMPS": ["afmps"], "ANVISA": ["anvisa"], "BDA": ["bda"],
-    "ROEB": ["health-canada"], "TFDA": ["tfda"], "HALMED": ["halmed"], "CyPHS": ["cyprus-pharmaceutical-services"],
+    "ROEB": ["roeb"], "TFDA": ["tfda"], "HALMED": ["halmed"], "CyPHS": ["cyprus-pharmaceutical-services"],
     "SÚKL": ["sukl"], "ISCVBM": ["iscvbm"], "DKMA": ["dkma"], "SAM": ["estonia-sam"], "FIMEA": ["fimea"],
     "ANSM": ["ansm"], "ANSES": ["anses"], "Germany": ["germany-federal-ministry-of-health"], "PPBHK": ["ppbhk"],
     "HPRA": ["hpra"], "MHLW / PMDA": ["mhlw", "pmda"], "MFDS": ["mfds"], "Medsafe": ["medsafe"], "SFDA": ["sfda"],
@@ -160,6 +172,19 @@ REGULATOR_IDS = {
     "DH": "hk-department-of-health", "ISAF": "macao-isaf", "CDSCO": "cdsco", "MFDS": "mfds", "ANVISA": "anvisa",
     "TFDA": "tfda", "BASG": "basg", "HPRA": "hpra",
 }
+# An authority that approves or inspects -> the authority that takes part in PIC/S for it, as the rows say.
+PICS_UNITS = {"hk-department-of-health": "ppbhk", "mhlw": "pmda", "health-canada": "roeb"}
+# Names in regulators.csv that are wrong, -> (the name, why).
+NAME_CORRECTIONS = {
+    "ISAF": ("Pharmaceutical Administration Bureau (Instituto para a Supervisão e Administração Farmacêutica)",
+             "The list's Portuguese name, “Instituto para os Assuntos Farmacêuticos”, is not the bureau's: the Macao "
+             "government writes “Instituto para a Supervisão e Administração Farmacêutica” (data/sources/"
+             "gov-mo-isaf.yaml)."),
+}
+# Unverified PIC/S rows whose membership a verified row states: the row's date becomes a claim about it.
+UNVERIFIED_DATES = {"MHLW / PMDA": ("pmda-pics", "Japan's participating authorities (MHLW, PMDA and the prefectures)"),
+                    "MFDS": ("mfds-pics", "The Ministry of Food and Drug Safety (MFDS, Republic of Korea)")}
+
 # Authority column of pics_applicants.csv (or, where empty, country) -> authority ids.
 APPLICANT_AUTHORITIES = {
     "National Medical Products Administration": ["nmpa"],
@@ -372,8 +397,11 @@ CAVEATS = {
     ("equecabtagene-autoleucel", "hk-department-of-health", "2025-11"): dict(
         date_basis="announcement", announcement_date="2025-11-27", note=ANNOUNCED.format("2025-11-27")),
     ("inaticabtagene-autoleucel", "nmpa", "2023-11-08"): dict(
-        date_basis="announcement", announcement_date="2023-11-08",
-        note="2023-11-08 is the date of the NMPA announcement (reference README)."),
+        decision_date="2023-11", date_basis="announcement", announcement_date="2023-11-08",
+        note="The list gives 2023-11-08, the day of the NMPA announcement (reference README; the cited page: “On "
+             "November 8th, 2023, the National Medical Product Administration (NMPA) of China made an "
+             "announcement”). As for the other rows dated by an announcement, the decision is recorded by its "
+             "month."),
     ("lisocabtagene-maraleucel", "fda", "2021-02-05"): dict(
         date_basis="derived",
         note="Worked out, not stated: an article dated Monday 2021-02-08 says the approval came “on Friday” "
@@ -394,6 +422,10 @@ CAVEATS = {
         note="Unverified: the only source is a hospital conference summary, not a regulator or company source "
              "(reference README)."),
 }
+# A later decision by the same authority on the same product is an extension; the row says so only with these words.
+STATED_EXTENSION = re.compile(r"\bextension\b|added indication")
+INFERRED_EXTENSION = ("The type indication-extension is inferred, not stated: the list gives a later decision by the "
+                      "same authority on the same product, without calling it an extension.")
 # Indication column text that is not (all) an indication: (product id, authority id, date) -> the indication.
 INDICATION_OVERRIDES = {
     ("axicabtagene-ciloleucel", "hsa", "2023-03"): "third-line use",  # the rest is in the caveat's note
@@ -467,8 +499,31 @@ SOURCES = {
         note=LIST_NOTE + " The regulators named in the approvals list plus a few PIC/S participating authorities, "
              "rows marked verified = yes. The list gives each website as a domain, seen either as the host of a "
              "page that was read or in several independent public code files that link to the regulator; it is "
-             "recorded here as https://<domain>. The PIC/S status column is recorded as a membership (with its "
+             "recorded as given, as the authority's domain, not as the address of a page that was read. Where a "
+             "row names the body that takes part in PIC/S for the authority (Hong Kong's PPBHK, Japan's PMDA), "
+             "that body is its PIC/S participating unit. The PIC/S status column is recorded as a membership (with its "
              "accession date where given) when it says yes."),
+    "cell-therapy-events": dict(
+        id="reference-cell-therapy-events",
+        label="CTKG reference list: cell-therapy regulatory events (verified rows)",
+        note=LIST_NOTE + " Regulatory events for cell and tissue products that are not in the approvals list, one "
+             "row per decision or step (approvals, conditional approvals, extensions, refusals, withdrawals, "
+             "expiries, a suspension, applications under review), rows marked verified = yes: the quoted page "
+             "states the event and the date. Each row's evidence is a verbatim quote of at most 30 words from the "
+             "page it was read in (only about its first 2,000 characters could be read), in the page's language. "
+             "EU marketing authorisation decisions are the European Commission's, CHMP opinions the European "
+             "Medicines Agency's; Japanese decisions are recorded under MHLW, Korean ones under MFDS (KFDA before "
+             "2013). FDA complete response letters are recorded as refusals. Where a note says the date is the "
+             "company's (or the authority's) announcement date, the decision is recorded by its month and the day "
+             "as the announcement date, as in the approvals list. A withdrawal, suspension or expiry is an event "
+             "of the authorisation it ends; an application still under review has no decision date, and the date "
+             "its submission was announced is a submission event."),
+    "cell-therapy-events-unverified": dict(
+        id="reference-cell-therapy-events-unverified",
+        label="CTKG reference list: cell-therapy regulatory events (unverified rows)",
+        note=LIST_NOTE + " The rows of the events list marked verified = no: part of the date comes from the page's "
+             "URL or article date, not its text (Kymriah by Swissmedic, 2018-10; Kymriah by MFDS, 2021-03-05). "
+             "Every fact here is marked confidence: unverified."),
     "regulators-unverified": dict(
         id="reference-regulators-unverified",
         label="CTKG reference list: regulators (unverified rows)",
@@ -489,10 +544,6 @@ def slug(name: str) -> str:
 
 def jurisdiction_id(name: str) -> str:
     return JURISDICTION_IDS.get(name, slug(name))
-
-
-def website(domain: str) -> str:
-    return f"https://{domain}"
 
 
 def restate(*parts: str, unverified: bool = False) -> str:
@@ -565,7 +616,7 @@ class Curator:
         out.add("jurisdictions", fact, None if "label" in fact else shown)
 
     def authority(self, out: FactsFile, id_: str, confidence: str, evidence: str, source_url: str | None = None,
-                  website_: str | None = None, jurisdiction_name: str | None = None) -> None:
+                  domain: str | None = None, jurisdiction_name: str | None = None) -> None:
         label, aliases, jurisdiction = AUTHORITIES[id_]
         self.jurisdiction(out, jurisdiction, jurisdiction_name or self.jurisdiction_labels[jurisdiction], confidence)
         fact: dict = {"id": id_}
@@ -574,8 +625,10 @@ class Curator:
         if first and aliases:
             fact["aliases"] = aliases
         fact["jurisdiction"] = jurisdiction
-        if website_:
-            fact["website"] = website_
+        if domain:  # as the list gives it: a domain, not a page that was read
+            fact["domain"] = domain
+        if first and id_ in PICS_UNITS:
+            fact["pics_participating_unit"] = PICS_UNITS[id_]
         if first and id_ in AUTHORITY_NOTES:
             fact["note"] = AUTHORITY_NOTES[id_]
         fact["confidence"] = confidence
@@ -620,20 +673,24 @@ def regulators_file(rows, curator: Curator, unverified: bool) -> FactsFile:
         if unverified:
             # Only a claim: the authority itself is stated (and labelled) by verified rows or, for Swissmedic,
             # by the unverified PIC/S members file.
-            text = (f"{row['name']} ({row['acronym']}, {row['jurisdiction']}): website {row['website']}; "
+            name, correction = NAME_CORRECTIONS.get(row["acronym"], (row["name"], None))
+            text = (f"{name} ({row['acronym']}, {row['jurisdiction']}): website {row['website']}; "
                     f"PIC/S participating authority: {row['pics_member']}.")
+            note = ("Unverified in the reference list: the website domain or the PIC/S status was confirmed only "
+                    "from secondary material.")
             out.add("claims", {
                 "id": f"{id_}-website-and-pics-status", "text": text, "about": [f"authority/{id_}"],
                 "confidence": "unverified", "source_url": row["source_url"], "evidence": evidence,
-                "note": "Unverified in the reference list: the website domain or the PIC/S status was confirmed only "
-                        "from secondary material.",
+                "note": f"{note} {correction}" if correction else note,
             })
             continue
-        curator.authority(out, id_, "verified", evidence, row["source_url"],
-                          website(row["website"]) if row["website"] else None, row["jurisdiction"])
+        curator.authority(out, id_, "verified", evidence, row["source_url"], row["website"] or None,
+                          row["jurisdiction"])
         status = row["pics_member"]
         if status.startswith("yes"):
-            member = "ppbhk" if id_ == "hk-department-of-health" else id_
+            member = PICS_UNITS.get(id_, id_)
+            if out.has("memberships", membership(member, None, False)):  # MHLW's row: PMDA's membership
+                continue
             fact: dict = {"id": membership(member, None, False), "authority": member, "scheme": "pics"}
             # "yes (from 2011-01-01)", "yes (PIC 1993-01; PIC Scheme 1995-11)": the date of the Scheme.
             found = re.search(r"(?:from |Scheme |^yes \()(\d{4}(?:-\d{2}){0,2})\)?", status)
@@ -641,7 +698,6 @@ def regulators_file(rows, curator: Curator, unverified: bool) -> FactsFile:
                 fact["accession_date"] = found.group(1)
             notes = {
                 "pmda": "With MHLW and the prefectures; joined on a 1 July, the year not confirmed (reference list).",
-                "mhlw": "With PMDA and the prefectures (reference list).",
                 "mfds": "Joined on a 1 July; the year is not confirmed (reference list).",
             }
             if member in notes:
@@ -673,17 +729,30 @@ def members_file(rows, curator: Curator, unverified: bool) -> FactsFile:
                 "note": "The row names only the country: no authority and no date.",
             }, row["country"])
             continue
+        if unverified and key in UNVERIFIED_DATES:  # one membership, stated by a verified row: a claim on its date
+            member, who = UNVERIFIED_DATES[key]
+            out.add("claims", {
+                "id": f"{member}-accession-date", "text": f"{who} joined PIC/S on {row['accession_date']}, as the "
+                "reference list gives it; the year is not confirmed.",
+                "about": [f"membership/{member}"] + [f"authority/{a}" for a in authorities],
+                "confidence": "unverified", "source_url": row["source_url"], "evidence": evidence,
+                "note": "The source says “as of the 1st of July” but gives no year in its readable part; 2014 is not "
+                        "confirmed (other sources: between 2013-01 and 2016-01). The membership itself is verified "
+                        "(reference regulators list), so this row's date is a claim about it, not a second "
+                        "membership.",
+            })
+            continue
+        for body, unit in PICS_UNITS.items():  # the body a unit takes part for, where no earlier file states it
+            if unit in authorities and not unverified and ("authority", body) not in curator.stated:
+                curator.authority(out, body, confidence, evidence, row["source_url"], jurisdiction_name=row["country"])
         for id_ in authorities:
             # An unverified row never restates an authority a verified row states: it only links to it.
-            if not (unverified and id_ != "swissmedic"):
+            if not unverified or ("authority", id_) not in curator.stated:
                 curator.authority(out, id_, confidence, evidence, row["source_url"], jurisdiction_name=row["country"])
             fact: dict = {"id": membership(id_, None, unverified), "authority": id_, "scheme": "pics"}
             if row["accession_date"]:
                 fact["accession_date"] = row["accession_date"]
             notes = []
-            if id_ == "health-canada":
-                notes.append("PIC/S lists Health Canada's Regulatory Operations and Enforcement Branch (ROEB) as the "
-                             "participating unit.")
             if id_ in CONVENTION_DATES:
                 notes.append(f"Accession to the PIC Scheme; accession to the older PIC Convention: "
                              f"{CONVENTION_DATES[id_]} (reference list).")
@@ -695,12 +764,6 @@ def members_file(rows, curator: Curator, unverified: bool) -> FactsFile:
                              "its footnote was not read, and it gives no date here.")
             if id_ in ("south-africa-mcc", "ukraine-siqcm"):
                 notes.append(AUTHORITY_NOTES[id_])
-            if row["acronym"] == "MHLW / PMDA":
-                notes.append("The row names MHLW, PMDA and the prefectures together as Japan's participating "
-                             "authorities; the prefectures are not recorded as an authority.")
-            if row["acronym"] in ("MHLW / PMDA", "MFDS"):
-                notes.append("The source says “as of the 1st of July” but gives no year in its readable part; 2014 "
-                             "is not confirmed (other sources: between 2013-01 and 2016-01).")
             if row["acronym"] in ("HSA", "Swissmedic"):
                 notes.append("No date; the PIC/S status was confirmed only from secondary material.")
             if notes:
@@ -839,9 +902,14 @@ def approvals_files(rows, curator: Curator) -> tuple[FactsFile, FactsFile]:
         fact["status"] = "approved"
         if len(earlier) > 1:
             fact["type"] = "indication-extension"
-        if row["approval_date"]:
-            fact["decision_date"] = row["approval_date"]
+            fact["case"] = "extension"
+            fact["type_basis"] = "stated" if STATED_EXTENSION.search(row["indication"]) else "derived"
+            fact["extends"] = first_approval_ids(rows)[(product.id, authority)]
+        else:
+            fact.update({"case": "first-authorisation", "type_basis": "derived"})
         caveat = CAVEATS.get(key, {})
+        if row["approval_date"]:
+            fact["decision_date"] = caveat.get("decision_date", row["approval_date"])
         if caveat:
             used_caveats.add(key)
         for name in ("date_basis", "announcement_date"):
@@ -854,6 +922,8 @@ def approvals_files(rows, curator: Curator) -> tuple[FactsFile, FactsFile]:
         if pathways:
             fact["pathway"] = sorted(set(pathways))
         notes = [n for n in (caveat.get("note"), applicant_note) if n]
+        if len(earlier) > 1 and not STATED_EXTENSION.search(row["indication"]):
+            notes.insert(0, INFERRED_EXTENSION)
         extra = PRODUCT_ROW_NOTES.get((product.id, authority))
         if extra and extra[0] == "description":
             fact["description"] = extra[1]
@@ -869,6 +939,396 @@ def approvals_files(rows, curator: Curator) -> tuple[FactsFile, FactsFile]:
         target.add("applications", fact, f"{row['product'] or row['inn']}, {row['authority']}, "
                                          f"{row['approval_date'] or 'no date'}")
     assert used_caveats == set(CAVEATS), set(CAVEATS) - used_caveats
+    return verified, unverified
+
+
+# --- cell_therapy_events.csv: further decisions and the life of each authorisation -------------------------
+
+EVENTS_CSV = "cell_therapy_events.csv"
+# Authority column (full English names) -> id; the European Medicines Agency gives opinions and receives
+# submissions, the European Commission decides (reference README).
+EVENT_AUTHORITY = {
+    "U.S. Food and Drug Administration": "fda", "European Commission": "european-commission",
+    "European Medicines Agency": "ema", "Ministry of Health, Labour and Welfare": "mhlw", "Swissmedic": "swissmedic",
+    "Ministry of Food and Drug Safety": "mfds", "Health Canada": "health-canada",
+    "Medicines and Healthcare products Regulatory Agency": "mhra", "Therapeutic Goods Administration": "tga",
+    "Brazilian Health Regulatory Agency": "anvisa", "National Medical Products Administration": "nmpa",
+}
+EVENT_JURISDICTION = {"South Korea": "republic-of-korea"}  # other country names map as in the other lists
+
+# Product column -> product id; the products of the approvals list keep their ids.
+EVENT_PRODUCT_IDS = {
+    "Kymriah": "tisagenlecleucel", "Yescarta": "axicabtagene-ciloleucel", "Tecartus": "brexucabtagene-autoleucel",
+    "Breyanzi": "lisocabtagene-maraleucel", "Abecma": "idecabtagene-vicleucel", "Carvykti": "ciltacabtagene-autoleucel",
+    "Amtagvi": "lifileucel", "Ryoncil": "remestemcel-l", "Stemirac for Injection": "stemirac",
+}
+# Products the events list adds. A product with an INN is labelled by it; one without (or whose INN column
+# describes the cells) by its brand, the description saying what the INN column says.
+EVENT_PRODUCTS = {
+    "Provenge": Product("sipuleucel-t", "cell-therapy", "sipuleucel-T", "sipuleucel-T", ["Provenge"], ["Provenge"],
+                        ["dendreon"], "Autologous peripheral blood mononuclear cells activated with PAP-GM-CSF, as the "
+                                      "reference list's EU row describes the active substance."),
+    "Alofisel": Product("darvadstrocel", "cell-therapy", "darvadstrocel", "darvadstrocel", ["Alofisel"], ["Alofisel"],
+                        ["tigenix"]),
+    "Holoclar": Product("holoclar", "cell-therapy", "Holoclar", None, ["Holoclar"], [], ["chiesi", "holostem"],
+                        "Ex vivo expanded autologous human corneal epithelial cells containing stem cells, as the "
+                        "reference list's INN column describes the active substance; no INN is recorded."),
+    "Spherox": Product("spherox", "cell-therapy", "Spherox", None, ["Spherox"], [], ["co-don"],
+                       "Spheroids of human autologous matrix-associated chondrocytes, as the reference list's INN "
+                       "column describes the active substance; no INN is recorded."),
+    "MACI": Product("maci", "cell-therapy", "MACI", None, ["MACI"], [], ["vericel"],
+                    "Autologous cultured chondrocytes on a porcine collagen membrane (US row); matrix-applied "
+                    "characterised autologous cultured chondrocytes (EU rows), as the reference list's INN column "
+                    "describes the active substance; no INN is recorded."),
+    "ChondroCelect": Product("chondrocelect", "cell-therapy", "ChondroCelect", None, ["ChondroCelect"], [],
+                             ["tigenix"], "Characterised viable autologous cartilage cells expanded ex vivo expressing "
+                                          "specific marker proteins, as the reference list's INN column describes the "
+                                          "active substance; no INN is recorded."),
+    "Zalmoxis": Product("nalotimagene-carmaleucel", "cell-therapy", "nalotimagene carmaleucel",
+                        "nalotimagene carmaleucel", ["Zalmoxis"], ["Zalmoxis"], ["molmed"],
+                        "Allogeneic T cells genetically modified with a retroviral vector (HSV-TK suicide gene) "
+                        "(reference list)."),
+    "Ebvallo": Product("tabelecleucel", "cell-therapy", "tabelecleucel", "tabelecleucel", ["Ebvallo"], ["Ebvallo"],
+                       ["atara"]),
+    "Omisirge": Product("omidubicel-onlv", "cell-therapy", "omidubicel-onlv", "omidubicel-onlv", ["Omisirge"],
+                        ["Omisirge"], ["gamida-cell"]),
+    "Lantidra": Product("donislecel", "cell-therapy", "donislecel", "donislecel", ["Lantidra"],
+                        ["Lantidra", "donislecel-jujn"], ["celltrans"]),
+    "Rethymic": Product("rethymic", "medicinal-product", "Rethymic", None, ["Rethymic"], [], ["enzyvant"],
+                        "Allogeneic processed thymus tissue-agdc, as the reference list's INN column gives it: a "
+                        "tissue-based product rather than a cell suspension (reference list); no INN is recorded."),
+    "HeartSheet": Product("heartsheet", "cell-therapy", "HeartSheet", None, ["HeartSheet"], [], ["terumo"],
+                          "Autologous skeletal myoblast sheets, as the reference list's INN column describes the "
+                          "active substance; no INN is recorded."),
+    "Cartistem": Product("cartistem", "cell-therapy", "Cartistem", None, ["Cartistem"], [], ["medipost"],
+                         "Allogeneic umbilical cord blood-derived mesenchymal stem cells, as the reference list's INN "
+                         "column describes the active substance; no INN is recorded."),
+    "Hearticellgram-AMI": Product("hearticellgram-ami", "cell-therapy", "Hearticellgram-AMI", None,
+                                  ["Hearticellgram-AMI"], [], ["fcb-pharmicell"],
+                                  "Autologous somatic (adult) stem cells, as the reference list's INN column describes "
+                                  "the active substance; no INN is recorded."),
+    "Invossa-K Inj. (TG-C)": Product("invossa-k", "cell-therapy", "Invossa-K Inj.", None, ["Invossa-K Inj."],
+                                     ["TG-C"], ["kolon-life-science"],
+                                     "Cell and gene therapy: allogeneic chondrocytes plus transduced cells (reference "
+                                     "list); the list gives no INN."),
+    "JACE": Product("jace", "cell-therapy", "JACE", None, ["JACE"], [], ["j-tec"],
+                    "Autologous cultured epidermis, as the reference list's INN column describes it; no INN is "
+                    "recorded."),
+    "JACC": Product("jacc", "cell-therapy", "JACC", None, ["JACC"], [], ["j-tec"],
+                    "Autologous cultured cartilage, as the reference list's INN column describes it; no INN is "
+                    "recorded."),
+    "Nepic": Product("nepic", "cell-therapy", "Nepic", None, ["Nepic"], [], ["j-tec"],
+                     "Autologous cultured corneal epithelium, as the reference list's INN column describes it; no INN "
+                     "is recorded."),
+    "Ocural": Product("ocural", "cell-therapy", "Ocural", None, ["Ocural"], [], ["j-tec"],
+                      "Autologous cultured oral mucosal epithelium, as the reference list's INN column describes it; "
+                      "no INN is recorded."),
+    "JACEMIN": Product("jacemin", "cell-therapy", "JACEMIN", None, ["JACEMIN"], [], ["j-tec"],
+                       "Autologous cultured epidermis maintaining melanocytes, as the reference list's INN column "
+                       "describes it; no INN is recorded."),
+    "Amchepry": Product("raguneprocel", "cell-therapy", "raguneprocel", "raguneprocel", ["Amchepry"], ["Amchepry"],
+                        ["sumitomo-pharma", "racthera"],
+                        "Allogeneic iPS cell-derived cells for Parkinson's disease (reference list's indication)."),
+    "ReHeart": Product("reheart", "cell-therapy", "ReHeart", None, ["ReHeart"], [], ["cuorips"],
+                       "A cardiac muscle cell sheet (reference list); the list gives no INN."),
+    "Heparesc": Product("heparesc", "cell-therapy", "Heparesc", None, ["Heparesc"], [], ["cytonet"],
+                        "Human heterologous liver cells, as the reference list's INN column describes the active "
+                        "substance; no INN is recorded."),
+    "human umbilical cord mesenchymal stem cell injection (hUC-MSC PLEB001)": Product(
+        "huc-msc-pleb001", "cell-therapy", "hUC-MSC PLEB001", None, [],
+        ["human umbilical cord mesenchymal stem cell injection (hUC-MSC PLEB001)"], ["platinum-life"],
+        "Human umbilical cord mesenchymal stem cells. Names differ between sources: 'Animimatuo' (Yicai), 'hUC-MSC "
+        "PLEB001' (Pink Sheet), 'Aimi Maito Sai injection (Ruibo Sheng)' (reportify) (reference list)."),
+}
+# id: (label, aliases). Companies the events list names that no other list does.
+EVENT_COMPANIES = {
+    "dendreon": ("Dendreon", []), "dendreon-uk": ("Dendreon UK Ltd", []),
+    "tigenix": ("TiGenix NV", ["TiGenix"]), "takeda": ("Takeda Pharmaceutical Company Limited", ["Takeda"]),
+    "takeda-pharma-as": ("Takeda Pharma A/S", []),
+    "chiesi": ("Chiesi Farmaceutici S.p.A.", []), "holostem": ("Holostem Terapie Avanzate", []),
+    "co-don": ("CO.DON AG", ["CO.DON GmbH"]),
+    "vericel": ("Vericel Corporation", []), "vericel-denmark": ("Vericel Denmark ApS", []),
+    "molmed": ("MolMed S.p.A.", []), "atara": ("Atara Biotherapeutics", []),
+    "pierre-fabre": ("Pierre Fabre", ["Pierre Fabre Pharmaceuticals"]), "gamida-cell": ("Gamida Cell Ltd.", []),
+    "celltrans": ("CellTrans Inc.", []), "enzyvant": ("Enzyvant Therapeutics", []),
+    "terumo": ("Terumo Corporation", []), "medipost": ("MEDIPOST", []), "fcb-pharmicell": ("FCB-Pharmicell", []),
+    "kolon-life-science": ("Kolon Life Science", []),
+    "j-tec": ("Japan Tissue Engineering Co., Ltd.", ["J-TEC"]),
+    "sumitomo-pharma": ("Sumitomo Pharma Co., Ltd.", []), "racthera": ("RACTHERA Inc.", []),
+    "cuorips": ("Cuorips Inc.", []), "cytonet": ("Cytonet GmbH & Co. KG", []),
+    "platinum-life": ("Platinum Life", ["Platinsine Biotechnology Beijing"]),
+    "two-seventy-bio": ("2seventy bio", []),
+    "novartis-biociencias": ("Novartis Biociências S.A.", []), "novartis-korea": ("Novartis Korea", []),
+    "gilead-sciences-canada": ("Gilead Sciences Canada", []), "gilead-sciences-pty": ("Gilead Sciences Pty Ltd", []),
+    "janssen-inc": ("Janssen Inc.", []), "janssen-korea": ("Janssen Korea", []),
+    "janssen-pharma": ("Janssen Pharma", ["ヤンセンファーマ"]),
+}
+# Sponsor column -> (applicant company ids, note on the application). A row whose page does not name the holder
+# names no applicant: the list took the company from the product's other rows.
+NOT_NAMED = "The list gives {0} as the company, taken from the product's other rows: the page does not name the holder."
+EVENT_SPONSORS = {
+    "Dendreon": (["dendreon"], None), "Dendreon UK Ltd": (["dendreon-uk"], None),
+    "TiGenix / Takeda (MAH at withdrawal: Takeda Pharma A/S)": (
+        ["tigenix", "takeda"], "The list names “TiGenix / Takeda (MAH at withdrawal: Takeda Pharma A/S)”."),
+    "Takeda Pharma A/S": (["takeda-pharma-as"], None), "Takeda Pharmaceutical Company Limited": (["takeda"], None),
+    "Chiesi Farmaceutici S.p.A. (developed with Holostem Terapie Avanzate)": (
+        ["chiesi"], "Developed with Holostem Terapie Avanzate (reference list)."),
+    "Chiesi Farmaceutici S.p.A. / Holostem Terapie Avanzate": (["chiesi", "holostem"], None),
+    "CO.DON AG (now CO.DON GmbH)": (["co-don"], None), "Vericel Corporation": (["vericel"], None),
+    "Vericel Denmark ApS": (["vericel-denmark"], None),
+    "Vericel Denmark ApS (MAH named at expiry)": (["vericel-denmark"], "The holder is the one named at expiry "
+                                                                       "(reference list)."),
+    "TiGenix NV": (["tigenix"], None), "MolMed S.p.A.": (["molmed"], None),
+    "Atara Biotherapeutics": (["atara"], None),
+    "Atara Biotherapeutics / Pierre Fabre": (["atara", "pierre-fabre"], None),
+    "Atara Biotherapeutics / Pierre Fabre Pharmaceuticals": (["atara", "pierre-fabre"], None),
+    "Pierre Fabre (European partner; UK holder not named)": (
+        [], "The list names Pierre Fabre, the European partner; the UK holder is not named."),
+    "Pierre Fabre (European partner; Swiss holder not named)": (
+        [], "The list names Pierre Fabre, the European partner; the Swiss holder is not named."),
+    "Gamida Cell Ltd.": (["gamida-cell"], None), "CellTrans Inc.": (["celltrans"], None),
+    "Enzyvant Therapeutics": (["enzyvant"], None), "Terumo Corporation": (["terumo"], None),
+    "Nipro Corporation": (["nipro"], None), "MEDIPOST": (["medipost"], None),
+    "FCB-Pharmicell": (["fcb-pharmicell"], None), "Janssen": (["janssen"], None),
+    "Gilead Sciences": (["gilead-sciences"], None), "Bristol Myers Squibb": (["bristol-myers-squibb"], None),
+    "Kolon Life Science": (["kolon-life-science"], None), "Novartis": (["novartis"], None),
+    "Novartis Korea": (["novartis-korea"], None), "Novartis Biociências S.A.": (["novartis-biociencias"], None),
+    "Gilead Sciences Canada (Kite, a Gilead company)": (["gilead-sciences-canada"], "The list adds “Kite, a Gilead "
+                                                                                   "company”."),
+    "Gilead Sciences Pty Ltd": (["gilead-sciences-pty"], None), "Kite, a Gilead company": (["kite"], None),
+    "Kite Pharma (Gilead)": (["kite"], None),
+    "Janssen Pharma (ヤンセンファーマ)": (["janssen-pharma"], None), "Janssen Korea": (["janssen-korea"], None),
+    "Janssen Inc.": (["janssen-inc"], None), "Johnson & Johnson (Janssen Inc.)": (["janssen-inc"], None),
+    "Bristol Myers Squibb / 2seventy bio": (["bristol-myers-squibb", "two-seventy-bio"], None),
+    "Bristol Myers Squibb (ブリストル マイヤーズ スクイブ)": (["bristol-myers-squibb"], None),
+    "Japan Tissue Engineering Co., Ltd. (J-TEC)": (["j-tec"], None),
+    "Sumitomo Pharma Co., Ltd. / RACTHERA Inc.": (["sumitomo-pharma", "racthera"], None),
+    "Cuorips Inc.": (["cuorips"], None), "Iovance Biotherapeutics": (["iovance"], None),
+    "Cytonet GmbH & Co. KG": (["cytonet"], None),
+    "Platinum Life (Platinsine Biotechnology Beijing)": (["platinum-life"], None), "Mesoblast": (["mesoblast"], None),
+}
+# Rows whose note says the page does not name the holder: (product, authority, date) -> the list's company.
+HOLDER_NOT_NAMED = {("Carvykti", "swissmedic", "2022-08-08"): "Janssen",
+                    ("Tecartus", "swissmedic", "2021-08-25"): "Gilead Sciences",
+                    ("Breyanzi", "swissmedic", "2022-02-28"): "Bristol Myers Squibb"}
+# Pathway column -> pathway id, with the label of a pathway the approvals list does not state.
+EVENT_PATHWAYS = {
+    ("european-commission", "conditional"): "eu-conditional-marketing-authorisation",
+    ("mhlw", "time-limited conditional (Japan)"): "japan-conditional-time-limited-approval",
+    ("fda", "accelerated approval"): "fda-accelerated-approval",
+    ("nmpa", "conditional"): "nmpa-conditional-approval",
+    ("health-canada", "NOC/c (Notice of Compliance with Conditions)"): "health-canada-noc-c",
+    ("swissmedic", "Article 13 TPA (reliance on a foreign authorisation)"): "swissmedic-article-13-tpa",
+}
+NEW_PATHWAYS = {  # id: (label, aliases, authority, jurisdiction)
+    "nmpa-conditional-approval": ("Conditional approval (China)", [], "nmpa", "mainland-china"),
+    "health-canada-noc-c": ("Notice of Compliance with Conditions (Canada)", ["NOC/c"], "health-canada", "canada"),
+    "swissmedic-article-13-tpa": ("Authorisation under Article 13 TPA (Switzerland)",
+                                  ["Article 13 TPA (reliance on a foreign authorisation)"], "swissmedic",
+                                  "switzerland"),
+}
+# The same decision as an application of the approvals list: this row adds its source (and its date).
+SAME_DECISIONS = {("Kymriah", "tga"): "tisagenlecleucel-tga", ("Carvykti", "mhlw"): "ciltacabtagene-autoleucel-mhlw"}
+# Rows that are not a new authorisation but the conversion of a conditional one (their notes say so), or an
+# application for it; by (product column, authority id).
+CONVERSIONS = {("Holoclar", "european-commission", "approval"), ("Holoclar", "mhra", "approval"),
+               ("HeartSheet", "mhlw", "refusal"), ("Stemirac for Injection", "mhlw", "under_review")}
+# The EMA's opinion on an application that the Commission decided: the opinion's row gives the opinion date.
+OPINION_ROWS = {("Heparesc", "ema", "refusal")}
+# What an event row is: (the application's status, or None for an event of an existing authorisation).
+EVENT_KINDS = {
+    "approval": "approved", "conditional_approval": "approved", "accelerated_approval": "approved",
+    "indication_extension": "approved", "refusal": "rejected", "under_review": "under-review",
+    "withdrawal": None, "expiry": None, "suspension": None,
+}
+# Notes that say the date is an announcement's: recorded as in the approvals list (the month as the decision's,
+# the day as the announcement's).
+ANNOUNCEMENT_NOTE = re.compile(r"company's announcement date|Date of the MHLW announcement|MFDS announcement date")
+# A renewal the list's notes give with its year (ChondroCelect's EPAR page: "Renewed for 5 more years in 2014").
+NOTE_RENEWALS = {("ChondroCelect", "european-commission"): ("2014", "Renewed for 5 more years in 2014 (same page)")}
+
+
+def first_approval_ids(rows) -> dict[tuple[str, str], str]:
+    """(product id, authority id) -> the id of the approvals list's first decision, as `approvals_files` names it."""
+    firsts: dict[tuple[str, str], str] = {}
+    for row in rows:
+        key = (product_of(row).id, APPROVAL_AUTHORITY[row["authority"]])
+        code = "eu" if key[1] == "european-commission" else key[1]
+        firsts.setdefault(key, SEED_APPLICATIONS.get(key, f"{key[0]}-{code}"))
+    return firsts
+
+
+def events_files(rows, approvals_rows, curator: Curator) -> tuple[FactsFile, FactsFile]:
+    verified = FactsFile("cell-therapy-events", EVENTS_CSV)
+    unverified = FactsFile("cell-therapy-events-unverified", EVENTS_CSV)
+    firsts = first_approval_ids(approvals_rows)
+    product_ids = EVENT_PRODUCT_IDS | {name: p.id for name, p in EVENT_PRODUCTS.items()}
+
+    # Resources no other list states: in the file of the first row that names them (verified rows first).
+    ordered_rows = [r for r in rows if r["verified"] == "yes"] + [r for r in rows if r["verified"] != "yes"]
+    for row in ordered_rows:
+        out = verified if row["verified"] == "yes" else unverified
+        confidence = "verified" if row["verified"] == "yes" else "unverified"
+        authority = EVENT_AUTHORITY[row["authority"]]
+        jurisdiction = EVENT_JURISDICTION.get(row["country"], jurisdiction_id(row["country"]))
+        assert AUTHORITIES[authority][2] == jurisdiction, row
+        if ("authority", authority) not in curator.stated:  # Swissmedic: no verified list stated it before
+            curator.authority(out, authority, confidence, f"{row['authority']}, {row['country']} (authority and "
+                                                          "country columns of the reference rows)",
+                              jurisdiction_name=row["country"])
+        for company in EVENT_SPONSORS[row["sponsor"]][0]:
+            if company in EVENT_COMPANIES and not curator.first("company", company):
+                continue
+            if company in EVENT_COMPANIES:
+                label, aliases = EVENT_COMPANIES[company]
+                fact = {"id": company, "label": label}
+                curator.labelled.setdefault("company", set()).add(company)
+                if aliases:
+                    fact["aliases"] = aliases
+                names = sorted({r["sponsor"] for r in rows if company in EVENT_SPONSORS[r["sponsor"]][0]
+                                and (r["verified"] == "yes") == (out is verified)})
+                fact.update({"confidence": confidence,
+                             "evidence": f"{'; '.join(names)} (sponsor column of the reference rows)"})
+                out.add("companies", fact)
+        product = EVENT_PRODUCTS.get(row["product"])
+        if product and curator.first("product", product.id):
+            of_product = [r for r in rows if r["product"] == row["product"]]
+            fact = {"id": product.id, "type": product.type, "label": product.label}
+            curator.labelled.setdefault("product", set()).add(product.id)
+            if product.aliases:
+                fact["aliases"] = product.aliases
+            if product.inn:
+                fact["inn"] = product.inn
+            if product.brands:
+                fact["brand_names"] = product.brands
+            fact["sponsor"] = product.sponsors
+            if product.description:
+                fact["description"] = product.description
+            fact["confidence"] = confidence
+            names = sorted({", ".join(p for p in (r["product"], r["inn"]) if p) for r in of_product})
+            fact["evidence"] = "; ".join(names) + " (product and INN columns of the reference rows)"
+            assert len(fact["evidence"]) <= 400, fact
+            out.add("products", fact)
+        if row["pathway"]:
+            pathway = EVENT_PATHWAYS[(authority, row["pathway"])]
+            if pathway in NEW_PATHWAYS and curator.first("pathway", pathway):
+                label, aliases, by, where = NEW_PATHWAYS[pathway]
+                fact = {"id": pathway, "label": label}
+                if aliases:
+                    fact["aliases"] = aliases
+                fact.update({"jurisdiction": where, "authority": [by], "confidence": confidence,
+                             "evidence": f"{row['pathway']} (pathway column of the reference rows)"})
+                out.add("pathways", fact)
+
+    # One application per decision; an event (withdrawal, expiry, suspension, and a submission still under review)
+    # of the authorisation or application it concerns.
+    decided: dict[tuple[str, str], str] = {}  # (product id, authority id) -> its first authorisation in this list
+    for row in rows:
+        authority = EVENT_AUTHORITY[row["authority"]]
+        if EVENT_KINDS[row["event"]] == "approved" and row["event"] != "indication_extension" \
+                and (row["product"], authority, row["event"]) not in CONVERSIONS \
+                and (row["product"], authority) not in SAME_DECISIONS:
+            pid = product_ids[row["product"]]
+            decided.setdefault((pid, authority), f"{pid}-{'eu' if authority == 'european-commission' else authority}")
+    for row in rows:
+        out = verified if row["verified"] == "yes" else unverified
+        confidence = "verified" if row["verified"] == "yes" else "unverified"
+        name, event = row["product"], row["event"]
+        pid = product_ids[name]
+        authority = EVENT_AUTHORITY[row["authority"]]
+        regulator = "european-commission" if authority == "ema" else authority  # EMA opines, the Commission decides
+        code = "eu" if regulator == "european-commission" else regulator
+        first = firsts.get((pid, regulator)) or decided.get((pid, regulator))
+        date = row["event_date"]
+        assert (row["date_precision"] == "none") == (not date), row
+        applicants, applicant_note = EVENT_SPONSORS[row["sponsor"]]
+        notes = [n for n in (row["note"], applicant_note) if n]
+        holder = HOLDER_NOT_NAMED.get((name, authority, date))
+        if holder:
+            applicants, notes = [], notes + [NOT_NAMED.format(holder)]
+        status = EVENT_KINDS[event]
+        if (name, authority, event) in OPINION_ROWS:
+            continue  # stated with the Commission's decision below
+        if status is None:  # an event of the first authorisation
+            assert first, row
+            fact = {"id": f"{first}-{event}", "of": first, "type": event, "authority": authority}
+            if date:
+                fact["date"] = date
+            fact.update({"confidence": confidence, "source_url": row["source_url"], "evidence": row["evidence"]})
+            if notes:
+                fact["note"] = " ".join(notes)
+            out.add("events", fact, f"{name}, {row['authority']}, {event}, {date or 'no date'}")
+            continue
+        fact = {}
+        if (name, regulator) in SAME_DECISIONS:
+            fact["id"] = SAME_DECISIONS[(name, regulator)]
+        elif (name, regulator, event) in CONVERSIONS:
+            fact["id"] = f"{pid}-{code}-conversion"
+        elif event == "indication_extension":
+            fact["id"] = f"{pid}-{code}-extension-{date or 'undated'}"
+        elif status == "rejected":
+            fact["id"] = f"{pid}-{code}-refusal-{date}"
+        else:
+            # A second first authorisation would be an extension the list did not type.
+            assert (pid, regulator) not in firsts and first in (None, f"{pid}-{code}"), row
+            fact["id"] = f"{pid}-{code}"
+        fact.update({"product": pid, "regulator": regulator})
+        opinion = []
+        if regulator == "european-commission":
+            fact["opinion_by"] = ["ema"]
+            opinion = [r for r in rows if r["product"] == name and r["event"] == event
+                       and (name, EVENT_AUTHORITY[r["authority"]], event) in OPINION_ROWS]
+            if opinion:
+                fact["opinion_date"] = opinion[0]["event_date"]
+        if applicants:
+            fact["applicant"] = [f"company/{c}" for c in applicants]
+        fact["status"] = status
+        if event == "indication_extension":
+            fact["type"] = "indication-extension"
+        if (name, regulator, event) in CONVERSIONS:
+            fact.update({"case": "conversion", "type_basis": "stated"})
+        elif event == "indication_extension":
+            fact.update({"case": "extension", "type_basis": "stated"})
+        else:
+            fact.update({"case": "first-authorisation", "type_basis": "derived"})
+        if fact["case"] != "first-authorisation" and first:
+            fact["extends"] = first
+        if date and status != "under-review":
+            if ANNOUNCEMENT_NOTE.search(row["note"]) and len(date) == 10:
+                fact.update({"decision_date": date[:7], "date_basis": "announcement", "announcement_date": date})
+            else:
+                fact["decision_date"] = date
+        if row["indication"]:
+            fact["indication"] = row["indication"]
+        if row["pathway"]:
+            fact["pathway"] = [EVENT_PATHWAYS[(authority, row["pathway"])]]
+        fact["confidence"] = confidence
+        fact["source_url"] = row["source_url"]
+        fact["evidence"] = row["evidence"]
+        if opinion:  # the EMA's row, on the same page: its quote and note join the Commission's
+            assert all(r["source_url"] == row["source_url"] for r in opinion), row
+            fact["evidence"] = [row["evidence"]] + [r["evidence"] for r in opinion]
+            notes += [f"The EMA row of the list: {r['note']}" for r in opinion]
+        if notes:
+            fact["note"] = " ".join(notes)
+        out.add("applications", fact, f"{name}, {row['authority']}, {event}, {date or 'no date'}")
+        if status == "under-review":  # the row's date is the submission's, not a decision's
+            submission = {"id": f"{fact['id']}-submission", "of": fact["id"], "type": "submission",
+                          "authority": authority}
+            if date:
+                submission["date"] = date
+            submission.update({"confidence": confidence, "source_url": row["source_url"],
+                               "evidence": row["evidence"], "note": "The date the submission was announced "
+                                                                    "(reference list)."})
+            out.add("events", submission, f"{name}, {row['authority']}, submission, {date or 'no date'}")
+        renewal = NOTE_RENEWALS.get((name, regulator))
+        if renewal and fact["case"] == "first-authorisation" and status == "approved":
+            out.add("events", {"id": f"{fact['id']}-renewal", "of": fact["id"], "type": "renewal",
+                               "authority": regulator, "date": renewal[0], "confidence": confidence,
+                               "source_url": row["source_url"],
+                               "evidence": f"{name}, {row['authority']}: {renewal[1]} (reference row note)",
+                               "note": "From the reference row's note on the same page, not a row of its own."},
+                    f"{name}, {row['authority']}, renewal, {renewal[0]}")
     return verified, unverified
 
 
@@ -905,12 +1365,14 @@ def value_text(value, indent: int, key: str) -> str:
 
 
 def ordered(fact: dict, section: str) -> list[tuple[str, object]]:
-    unknown = set(fact) - set(FIELD_ORDER)
-    assert not unknown, unknown
     order = list(FIELD_ORDER)
     if section == "applications":  # an application's type (BLA, extension...) reads best after its status
         order.remove("type")
-        order.insert(order.index("status") + 1, "type")
+        order[order.index("status") + 1:order.index("status") + 1] = ["type", "case", "type_basis", "extends"]
+    if section == "events":
+        order = ["id", "of", "type", "authority", "date", "confidence", "source_url", "evidence", "note"]
+    unknown = set(fact) - set(order)
+    assert not unknown, unknown
     return [(k, fact[k]) for k in order if k in fact]
 
 
@@ -945,23 +1407,27 @@ _StringLoader.yaml_implicit_resolvers = {}
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("csv_dir", type=Path, help="the folder with the four reference CSV files")
+    parser.add_argument("csv_dir", type=Path, help="the folder with the five reference CSV files")
     parser.add_argument("out_dir", type=Path, help="where to write the YAML files (data/reference)")
     parser.add_argument("--force", action="store_true", help="overwrite existing files (they are curated by hand!)")
     args = parser.parse_args(argv)
 
     tables = {name: read_csv(args.csv_dir, name) for name in CSV_FILES}
     curator = Curator(jurisdiction_labels(tables))
-    # The order decides which file labels a resource first: regulators, members, applicants, approvals.
+    # The order decides which file labels a resource first: regulators, members, applicants, approvals, events.
     regulators = regulators_file(tables["regulators.csv"], curator, unverified=False)
     members = members_file(tables["pics_members.csv"], curator, unverified=False)
     applicants = applicants_file(tables["pics_applicants.csv"], curator)
     approvals, approvals_unverified = approvals_files(tables["cell_therapy_approvals.csv"], curator)
+    # After the approvals (whose ids its extensions and events name), before the unverified PIC/S rows: its
+    # verified rows are the first to state Swissmedic.
+    events, events_unverified = events_files(tables["cell_therapy_events.csv"], tables["cell_therapy_approvals.csv"],
+                                             curator)
     members_unverified = members_file(tables["pics_members.csv"], curator, unverified=True)
     regulators_unverified = regulators_file(tables["regulators.csv"], curator, unverified=True)
 
     outputs = [regulators, members, applicants, approvals, approvals_unverified, members_unverified,
-               regulators_unverified]
+               regulators_unverified, events, events_unverified]
     existing = [f for f in outputs if (args.out_dir / f"{f.name}.yaml").exists()]
     if existing and not args.force:
         print(f"refusing to overwrite {', '.join(f.name + '.yaml' for f in existing)} in {args.out_dir}: these files "

@@ -12,8 +12,9 @@ import pytest
 from .conftest import ROOT, SEED
 
 
-def ctkg(*args, env_store=None, cwd=ROOT):
-    env = {**os.environ, **({"CTKG_STORE_DIR": str(env_store)} if env_store else {})}
+def ctkg(*args, env_store=None, cwd=ROOT, columns=None):
+    env = {**os.environ, **({"CTKG_STORE_DIR": str(env_store)} if env_store else {}),
+           **({"COLUMNS": str(columns)} if columns else {})}
     return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=cwd,
                           env=env, timeout=120)
 
@@ -58,7 +59,8 @@ def test_build_failure_exits_1_and_says_graph_unchanged(tmp_path, cli_store):
 
 @pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "xml", "table"])
 def test_query_formats(cli_store, fmt):
-    done = ctkg("query", "pending-reviews", "--format", fmt, env_store=cli_store)
+    # A table is as wide as the terminal: wide enough here for every column of the question.
+    done = ctkg("query", "pending-reviews", "--format", fmt, env_store=cli_store, columns=240)
     assert done.returncode == 0, done.stderr
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(done.stdout)))

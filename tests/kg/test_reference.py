@@ -104,6 +104,11 @@ ROW_CLASS = {  # what a row becomes (an unverified regulators row: a claim)
 }
 ROW_DATE = {"cell_therapy_approvals.csv": "approval_date", "pics_members.csv": "accession_date",
             "pics_applicants.csv": "status_date", "regulators.csv": None}
+# A row's date as the graph records it, where that is not the CSV's: the day of an announcement is recorded as its
+# month, like the other announcement-based rows (scripts/reference_to_yaml.py, CAVEATS).
+ROW_DATE_READ = {("cell_therapy_approvals.csv", "inaticabtagene autoleucel", "2023-11-08"): "2023-11"}
+# Unverified PIC/S rows whose membership a verified row states: the row is a claim on that membership's date.
+ROW_AS_CLAIM = {("pics_members.csv", "MHLW / PMDA"), ("pics_members.csv", "MFDS")}
 ROW_NAMES = {  # the columns that name the thing a row is about
     "cell_therapy_approvals.csv": ("product", "inn", "authority"),
     "pics_members.csv": ("authority", "acronym", "country"),
@@ -127,6 +132,18 @@ def nodes_for(store, name: str, row: dict[str, str]) -> list[str]:
         "g": ox.NamedNode(SOURCE + graph), "page": ox.NamedNode(row["source_url"]),
         "confidence": ox.NamedNode(str(confidence))})
     date = row[ROW_DATE[name]] if ROW_DATE[name] else None
+    date = ROW_DATE_READ.get((name, row.get("inn"), date), date)
+    if row["verified"] != "yes" and (name, row.get("acronym")) in ROW_AS_CLAIM:
+        claims = rows(store, """
+            SELECT ?node ?text (GROUP_CONCAT(DISTINCT LCASE(?name); separator="|") AS ?names) WHERE {
+              GRAPH ?g { ?node a ctkg:Claim ; prov:wasDerivedFrom ?page ; ctkg:confidence ?confidence ;
+                             ctkg:claimText ?text ; ctkg:about ?membership }
+              ?membership a ctkg:PICSMembership ; ctkg:participatingAuthority/(rdfs:label|skos:altLabel) ?name .
+            } GROUP BY ?node ?text""", {
+            "g": ox.NamedNode(SOURCE + graph), "page": ox.NamedNode(row["source_url"]),
+            "confidence": ox.NamedNode(str(confidence))})
+        return [c["node"] for c in claims if date in c["text"]
+                and names_match(set(c["names"].split("|")), [row[c_] for c_ in ROW_NAMES[name]])]
     out = []
     for node in found:
         names = set((node["names"] or "").split("|"))
@@ -145,8 +162,11 @@ def nodes_for(store, name: str, row: dict[str, str]) -> list[str]:
 @pytest.mark.parametrize(("name", "row"), reference_rows())
 def test_each_reference_row_is_in_its_graph_with_its_confidence(store, name, row):
     nodes = nodes_for(store, name, row)
-    if name == "pics_members.csv" and row["acronym"] == "MHLW / PMDA":
-        assert sorted(map(short, nodes)) == ["mhlw-pics-unverified", "pmda-pics-unverified"]  # one row, two authorities
+    if (name, row.get("acronym")) in ROW_AS_CLAIM and row["verified"] != "yes":
+        # One membership per authority: the verified regulators row states it, and this row's unconfirmed date is a
+        # claim about it (no second membership IRI for the same participation).
+        expected = {"MHLW / PMDA": ["pmda-pics-accession-date"], "MFDS": ["mfds-pics-accession-date"]}
+        assert sorted(map(short, nodes)) == expected[row["acronym"]]
     else:
         assert len(nodes) == 1, f"expected one fact for this row, found {nodes}; see data/reference/"
 
@@ -159,24 +179,28 @@ def test_loaded_rows_count_as_in_the_csv_files(store, name):
     for verified, graph in zip(("yes", "unverified"), GRAPHS[name], strict=True):
         expected = [r for r in table if r["verified"] == verified]
         loaded = {node for r in expected for node in nodes_for(store, name, r)}
-        extra = 1 if name == "pics_members.csv" and verified == "unverified" else 0  # Japan: MHLW and PMDA
-        assert len(loaded) == len(expected) + extra, (name, verified)
+        assert len(loaded) == len(expected), (name, verified)
         if graph is None:
             assert not expected
             continue
-        row_class = CTKG.Claim if (name, verified) == ("regulators.csv", "unverified") else ROW_CLASS[name]
-        (count,) = rows(store, """
+        row_classes = [CTKG.Claim] if (name, verified) == ("regulators.csv", "unverified") else [ROW_CLASS[name]]
+        if (name, verified) == ("pics_members.csv", "unverified"):  # Japan's and Korea's dates: claims
+            row_classes.append(CTKG.Claim)
+        count = sum(int(c["n"]) for row_class in row_classes for c in rows(store, """
             SELECT ?g ?class (COUNT(DISTINCT ?node) AS ?n) WHERE {
               GRAPH ?g { ?node a ?class ; prov:wasDerivedFrom ?page . ?page dcterms:isPartOf ?g }
-            } GROUP BY ?g ?class""", {"g": ox.NamedNode(SOURCE + graph), "class": ox.NamedNode(row_class)})
-        assert int(count["n"]) == len(loaded), f"{graph} holds facts that no {verified} row of {name} accounts for"
+            } GROUP BY ?g ?class""", {"g": ox.NamedNode(SOURCE + graph), "class": ox.NamedNode(row_class)}))
+        assert count == len(loaded), f"{graph} holds facts that no {verified} row of {name} accounts for"
 
 
 @pytest.mark.parametrize(("file", "section", "facts"), [
     ("cell-therapy-approvals.yaml", "applications", 45),
     ("cell-therapy-approvals-unverified.yaml", "applications", 1),
     ("pics-members.yaml", "memberships", 26),
-    ("pics-members-unverified.yaml", "memberships", 30),  # 29 rows: Japan's row names MHLW and PMDA
+    # 29 rows: Japan's and Korea's are memberships the verified regulators list states, so their unconfirmed
+    # dates are claims about those (one IRI per membership), not memberships of their own.
+    ("pics-members-unverified.yaml", "memberships", 27),
+    ("pics-members-unverified.yaml", "claims", 2),
     ("pics-applicants.yaml", "accession_steps", 8),
     ("regulators.yaml", "authorities", 14),
     ("regulators-unverified.yaml", "claims", 6),
@@ -231,7 +255,10 @@ def test_questions_give_each_row_once_on_the_full_graph(store, name):
 def test_unverified_facts_are_there_when_asked_for(store):
     without = {r["application"] for r in ask(store, "approvals-by-jurisdiction")}
     with_them = {r["application"] for r in ask(store, "approvals-by-jurisdiction", **UNVERIFIED_ARG)}
-    assert with_them - without == {APP + "axicabtagene-ciloleucel-hsa"}
+    # Yescarta by HSA (approvals list); Kymriah by Swissmedic and by MFDS, dated partly from the page's URL
+    # (events list).
+    assert with_them - without == {APP + "axicabtagene-ciloleucel-hsa", APP + "tisagenlecleucel-swissmedic",
+                                   APP + "tisagenlecleucel-mfds"}
 
 
 # --- dates: precision, announcement dates, and two sources on one decision ----------------------------------
@@ -244,7 +271,8 @@ def test_two_sources_keep_their_own_dates_for_one_decision(store):
     assert [(short(r["g"]), r["date"]) for r in answer] == [
         ("pharmaceutical-technology-fucaso-hong-kong-approval", "2023-06"),
         ("reference-cell-therapy-approvals", "2023-06-30")]
-    (decision,) = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "nmpa"))[3:4]
+    (decision,) = [r for r in ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "nmpa"))
+                   if short(r["application"]) == "equecabtagene-autoleucel-mainland-china-bla"]
     assert (short(decision["application"]), decision["date"]) == ("equecabtagene-autoleucel-mainland-china-bla",
                                                                   "2023-06-30")  # the most precise
 
@@ -252,7 +280,8 @@ def test_two_sources_keep_their_own_dates_for_one_decision(store):
 @pytest.mark.parametrize(("application", "date", "basis", "announced"), [
     ("tisagenlecleucel-eu", "2018-08", CTKG.AnnouncementDateBasis, "2018-08-27"),
     ("equecabtagene-autoleucel-hk-bla", "2025-11", CTKG.AnnouncementDateBasis, "2025-11-27"),
-    ("inaticabtagene-autoleucel-nmpa", "2023-11-08", CTKG.AnnouncementDateBasis, "2023-11-08"),
+    # The list gives the announcement day as the date; recorded by its month, as the other announcement-based rows.
+    ("inaticabtagene-autoleucel-nmpa", "2023-11", CTKG.AnnouncementDateBasis, "2023-11-08"),
     ("lisocabtagene-maraleucel-fda", "2021-02-05", CTKG.DerivedDateBasis, None),
     ("afamitresgene-autoleucel-fda", "2024-08", None, None),
 ])
@@ -269,7 +298,8 @@ def test_dates_keep_precision_and_basis(store, application, date, basis, announc
 
 def test_undated_approvals_stay_undated(store):
     answer = {short(r["application"]) for r in ask(store, "undated-approvals")}
-    assert answer == {"tisagenlecleucel-tga", "ciltacabtagene-autoleucel-mhlw", "varnimcabtagene-autoleucel-cdsco"}
+    # The events list dates Kymriah by TGA and Carvykti by MHLW; it adds Carvykti's undated NOC/c in Canada.
+    assert answer == {"varnimcabtagene-autoleucel-cdsco", "ciltacabtagene-autoleucel-health-canada"}
 
 
 EXTRA = """source:
@@ -314,7 +344,7 @@ def test_seed_resources_are_reused_not_duplicated(store):
                             "equecabtagene-autoleucel", "iaso-bio", "bcma", "mainland-china", "hong-kong-sar",
                             "macao-sar", "equecabtagene-autoleucel-mainland-china-bla", "fda-pics", "pmda-pics"}
     products = rows(store, "SELECT DISTINCT ?p ?label WHERE { ?p a ctkg:MedicinalProduct ; rdfs:label ?label }")
-    assert len(products) == 18
+    assert len(products) == 42  # 18 from the approvals list and the seed, 24 more from the events list
 
 
 def test_products_are_typed_and_cell_type_targets_are_not_antigens(store):
@@ -326,9 +356,14 @@ def test_products_are_typed_and_cell_type_targets_are_not_antigens(store):
           OPTIONAL { ?product ctkg:targetAntigen/rdfs:label ?antigen }
         } GROUP BY ?product""")}
     assert sum(kind == "ontology#CARTCellTherapy" for kind, _ in answer.values()) == 13
+    # The events list's products have no target antigen; Rethymic (tissue) is a medicinal product, not a cell therapy.
+    events_products = {"sipuleucel-t", "darvadstrocel", "holoclar", "spherox", "maci", "chondrocelect",
+                       "nalotimagene-carmaleucel", "tabelecleucel", "omidubicel-onlv", "donislecel", "heartsheet",
+                       "cartistem", "hearticellgram-ami", "invossa-k", "jace", "jacc", "nepic", "ocural", "jacemin",
+                       "raguneprocel", "reheart", "heparesc", "huc-msc-pleb001"}
     assert {p: t for p, (kind, t) in answer.items() if kind == "ontology#CellTherapyProduct"} == {
         "afamitresgene-autoleucel": "MAGE-A4", "lifileucel": None, "remestemcel-l": None, "temcel-hs": None,
-        "stemirac": None}
+        "stemirac": None} | dict.fromkeys(events_products)
 
 
 def test_hong_kong_pics_participant_is_not_the_department_of_health(store):
@@ -344,7 +379,7 @@ def test_eu_decisions_are_the_commissions_on_an_ema_opinion(store):
     answer = rows(store, """
         SELECT DISTINCT ?app ?opinion WHERE {
           ?app ctkg:regulator id:authority\\/european-commission . OPTIONAL { ?app ctkg:opinionBy ?opinion } }""")
-    assert len(answer) == 9
+    assert len(answer) == 24  # 9 from the approvals list, 15 from the events list
     assert {short(r["opinion"]) for r in answer} == {"ema"}
 
 
@@ -406,37 +441,95 @@ def test_pics_shapes(tmp_path, seed_only, case):
 # --- the new questions, answered from the reference data -----------------------------------------------------
 
 
+def approvals_list(store) -> set[str]:
+    """The applications the approvals list states (other lists may add more, and dates to these)."""
+    return {r["a"] for r in rows(store, """
+        SELECT DISTINCT ?a WHERE { GRAPH <https://w3id.org/ctkg/id/source/reference-cell-therapy-approvals> {
+                                   ?a a ctkg:RegulatoryApplication } }""")}
+
+
+def undated(store) -> set[str]:
+    return {r["a"] for r in rows(store, """
+        SELECT DISTINCT ?a WHERE { ?a ctkg:status ctkg:Approved FILTER NOT EXISTS { ?a ctkg:decisionDate ?d } }""")}
+
+
 def test_first_approval_and_lags(store):
     answer = {short(r["application"]): r for r in ask(store, "approval-lags")
               if r["productLabel"] == "tisagenlecleucel"}
     assert {short(r["firstApplication"]) for r in answer.values()} == {"tisagenlecleucel-fda"}
-    assert answer["tisagenlecleucel-fda"]["lagDays"] == "0"
-    # Both dates give the day: days, by date subtraction in the engine (2017-08-30 to 2019-03-26).
-    assert int(answer["tisagenlecleucel-mhlw"]["lagDays"]) == (dt.date(2019, 3, 26) - dt.date(2017, 8, 30)).days == 573
-    # One gives only the month: months.
-    assert {a: (r["lagDays"], r["lagMonths"]) for a, r in answer.items() if r["lagMonths"]} == {
-        "tisagenlecleucel-fda-extension-2018": (None, "9"), "tisagenlecleucel-eu": (None, "12"),
-        "tisagenlecleucel-health-canada": (None, "13"), "tisagenlecleucel-hsa": (None, "43")}
-    assert "tisagenlecleucel-tga" not in answer  # no date: no lag
-    fucaso = [(short(r["application"]), r["lagDays"], r["lagMonths"]) for r in ask(store, "approval-lags")
+
+    def lag(application):
+        r = answer[application]
+        return r["kind"], r["lagDaysMin"], r["lagDaysMax"], r["lagPrecision"]
+
+    assert lag("tisagenlecleucel-fda") == ("first approval", "0", "0", "day")
+    # Both dates give the day: one number of days (2017-08-30 to 2019-03-26).
+    assert lag("tisagenlecleucel-mhlw") == ("first approval", "573", "573", "day")
+    assert (dt.date(2019, 3, 26) - dt.date(2017, 8, 30)).days == 573
+    # One gives only the month: a range of days, from the month's first day to its last.
+    assert lag("tisagenlecleucel-eu") == ("first approval", str((dt.date(2018, 8, 1) - dt.date(2017, 8, 30)).days),
+                                          str((dt.date(2018, 8, 31) - dt.date(2017, 8, 30)).days), "month")
+    assert lag("tisagenlecleucel-health-canada") == ("first approval", "367", "396", "month")
+    # An extension is not a later approval: listed, apart, without a lag; so is an approval no source dates.
+    assert lag("tisagenlecleucel-fda-extension-2018") == ("indication extension", None, None, None)
+    kinds = [r["kind"] for r in answer.values()]
+    assert kinds == sorted(kinds, key=lambda kind: {"first approval": 0, "undated": 2}.get(kind, 1))
+    fucaso = [(short(r["application"]), r["lagDaysMin"], r["lagDaysMax"]) for r in ask(store, "approval-lags")
               if r["productLabel"] == "equecabtagene autoleucel"]
-    assert fucaso == [("equecabtagene-autoleucel-mainland-china-bla", "0", None),
-                      ("equecabtagene-autoleucel-macao-nda", None, "21"),
-                      ("equecabtagene-autoleucel-hk-bla", None, "29")]
+    assert fucaso == [("equecabtagene-autoleucel-mainland-china-bla", "0", "0"),
+                      ("equecabtagene-autoleucel-macao-nda", "610", "640"),
+                      ("equecabtagene-autoleucel-hk-bla", "855", "884")]
+
+
+def test_approval_lags_leave_no_approval_out(store):
+    """Every approval in the graph is a row of approval-lags: dated or not, first or extension."""
+    approvals = {r["a"] for r in rows(store, """
+        SELECT DISTINCT ?a WHERE { ?a ctkg:status ctkg:Approved
+            FILTER NOT EXISTS { ?a ctkg:confidence ctkg:Unverified } }""")}
+    answer = ask(store, "approval-lags")
+    assert {r["application"] for r in answer} == approvals
+    assert {r["application"] for r in answer if r["kind"] == "undated"} == undated(store) & approvals
+    assert APP + "varnimcabtagene-autoleucel-cdsco" in undated(store)  # Qartemi: no source gives the day
 
 
 def test_approvals_by_pics_participants(store):
-    answer = {short(r["application"]): (short(r["authority"]), r["accessionDate"])
+    listed = approvals_list(store)
+    answer = {short(r["application"]): (short(r["authority"]), short(r["participant"]), r["participation"],
+                                        r["accessionDate"] or r["participantBy"])
               for r in ask(store, "approvals-by-pics-participants")}
-    assert len(answer) == 15
-    assert {authority for authority, _ in answer.values()} == {"fda", "health-canada"}
-    assert answer["tisagenlecleucel-health-canada"] == ("health-canada", "1999")
-    assert answer["remestemcel-l-fda"] == ("fda", "2011-01-01")
-    # With unverified facts: Japan's accession "2014-07-01" (year unconfirmed) admits the MHLW approvals after it.
-    more = {short(r["application"]) for r in ask(store, "approvals-by-pics-participants", **UNVERIFIED_ARG)}
-    assert more - set(answer) == {"temcel-hs-mhlw", "stemirac-mhlw", "tisagenlecleucel-mhlw",
-                                  "axicabtagene-ciloleucel-mhlw", "lisocabtagene-maraleucel-mhlw",
-                                  "idecabtagene-vicleucel-mhlw"}
+    certain = {a for a, (_, _, how, _) in answer.items()
+               if how == "participant on the decision date" and APP + a in listed}
+    # Of the approvals list's dated rows: 10 first approvals by FDA (its 4 indication extensions are not approvals
+    # here), Health Canada's through ROEB and DH's through PPBHK. Another list may date one the list leaves undated.
+    dated_by_the_list = {short(r["a"]) for r in rows(store, """
+        SELECT DISTINCT ?a WHERE { GRAPH <https://w3id.org/ctkg/id/source/reference-cell-therapy-approvals> {
+                                   ?a ctkg:decisionDate ?d } }""")}
+    assert len(certain & dated_by_the_list) == 12
+    assert {short(a) for a in listed} & {"tisagenlecleucel-health-canada", "equecabtagene-autoleucel-hk-bla"} <= certain
+    assert not any("extension" in a for a in answer)
+    assert answer["tisagenlecleucel-health-canada"] == ("health-canada", "roeb", "participant on the decision date",
+                                                       "1999")
+    assert answer["equecabtagene-autoleucel-hk-bla"] == ("hk-department-of-health", "ppbhk",
+                                                         "participant on the decision date", "2016-01-01")
+    assert answer["remestemcel-l-fda"] == ("fda", "fda", "participant on the decision date", "2011-01-01")
+    # No source dates Japan's or the UK's accession; the reference lists, read in 2026-11, state the participation.
+    assert answer["obecabtagene-autoleucel-mhra"] == ("mhra", "mhra", "accession date unknown, participant by",
+                                                      "2026-11")
+    assert answer["temcel-hs-mhlw"] == ("mhlw", "pmda", "accession date unknown, participant by", "2026-11")
+    assert {a for a, (auth, *_) in answer.items() if auth == "mhlw" and APP + a in listed} == {
+        "temcel-hs-mhlw", "stemirac-mhlw", "tisagenlecleucel-mhlw", "axicabtagene-ciloleucel-mhlw",
+        "lisocabtagene-maraleucel-mhlw", "idecabtagene-vicleucel-mhlw", "ciltacabtagene-autoleucel-mhlw"}
+    # Undated approvals are listed, apart and last.
+    order = [r["participation"] for r in ask(store, "approvals-by-pics-participants")]
+    assert order == sorted(order, key=["participant on the decision date", "accession date unknown, participant by",
+                                       "accession date unknown", "decision date unknown"].index)
+    assert {a for a, (*_, how, _) in answer.items() if how == "decision date unknown"} == {
+        short(a) for a in undated(store) if short(a) in answer}
+    # With unverified facts: HSA's undated participation admits its approvals, bounded by the list's date.
+    more = {short(r["application"]): r["participation"]
+            for r in ask(store, "approvals-by-pics-participants", **UNVERIFIED_ARG)}
+    assert more["tisagenlecleucel-hsa"] == more["axicabtagene-ciloleucel-hsa"] == \
+        "accession date unknown, participant by"
 
 
 @pytest.mark.parametrize(("accession", "decision", "counts"), [
@@ -473,12 +566,15 @@ def test_bcma_products_and_where_each_is_approved(store):
     for r in ask(store, "approvals-by-target"):
         answer.setdefault(r["productLabel"], []).append((r["jurisdictionLabel"], r["firstApproved"]))
     assert answer == {
+        # With the events list: Swiss, Japanese (dated), Korean and Canadian (undated NOC/c) approvals.
         "ciltacabtagene autoleucel": [("United States", "2022-02-28"), ("European Union", "2022-05-26"),
-                                      ("Mainland China", "2024-08"), ("Japan", None)],
+                                      ("Switzerland", "2022-08-08"), ("Japan", "2022-09-26"),
+                                      ("Republic of Korea", "2023-03-16"), ("Mainland China", "2024-08"),
+                                      ("Canada", None)],
         "equecabtagene autoleucel": [("Mainland China", "2023-06-30"), ("Macao SAR", "2025-03"),
                                      ("Hong Kong SAR", "2025-11")],
         "idecabtagene vicleucel": [("United States", "2021-03-26"), ("European Union", "2021-08"),
-                                   ("Japan", "2022-01")],
+                                   ("Switzerland", "2021-08-20"), ("Japan", "2022-01")],
         "zevorcabtagene autoleucel": [("Mainland China", "2024-02-23")],
     }
     cd19 = {r["productLabel"] for r in ask(store, "approvals-by-target", antigen=ox.NamedNode(ID["antigen/cd19"]))}
@@ -497,14 +593,17 @@ def test_an_authoritys_decisions_newest_first(store):
     nmpa = [(short(r["application"]), r["date"]) for r in ask(store, "authority-decisions",
                                                                authority=ox.NamedNode(AUTH + "nmpa"))]
     assert nmpa == [
+        ("huc-msc-pleb001-nmpa", "2025-01"),  # the events list
         ("ciltacabtagene-autoleucel-nmpa", "2024-08"), ("zevorcabtagene-autoleucel-nmpa", "2024-02-23"),
-        ("inaticabtagene-autoleucel-nmpa", "2023-11-08"), ("equecabtagene-autoleucel-mainland-china-bla", "2023-06-30"),
+        ("inaticabtagene-autoleucel-nmpa", "2023-11"), ("equecabtagene-autoleucel-mainland-china-bla", "2023-06-30"),
         ("relmacabtagene-autoleucel-nmpa-extension-2022", "2022-10"), ("relmacabtagene-autoleucel-nmpa", "2021-09"),
         ("axicabtagene-ciloleucel-nmpa", "2021-06-22")]
-    mhlw = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "mhlw"))
-    assert short(mhlw[-1]["application"]) == "ciltacabtagene-autoleucel-mhlw" and mhlw[-1]["date"] is None
+    # Undated decisions last (the events list dates Carvykti's MHLW approval; its Canadian NOC/c has no date).
+    canada = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "health-canada"))
+    assert short(canada[-1]["application"]) == "ciltacabtagene-autoleucel-health-canada" and canada[-1]["date"] is None
     ema = ask(store, "authority-decisions", authority=ox.NamedNode(AUTH + "ema"))
-    assert len(ema) == 9 and {r["role"] for r in ema} == {"gave an opinion"}
+    # 9 EU decisions of the approvals list, 14 of the events list (Amtagvi's EU application is under review)
+    assert len(ema) == 23 and {r["role"] for r in ema} == {"gave an opinion"}
 
 
 def test_approved_as_of_a_date(store):
@@ -515,11 +614,22 @@ def test_approved_as_of_a_date(store):
     assert as_of("2018-12-31") == {
         ("United States", "tisagenlecleucel"), ("United States", "axicabtagene ciloleucel"),
         ("European Union", "tisagenlecleucel"), ("European Union", "axicabtagene ciloleucel"),
-        ("Canada", "tisagenlecleucel"), ("Japan", "Temcel HS Injection"), ("Japan", "Stemirac for Injection")}
+        ("Canada", "tisagenlecleucel"), ("Japan", "Temcel HS Injection"), ("Japan", "Stemirac for Injection"),
+        # the events list: Provenge's EU authorisation was withdrawn in 2015 and MACI's suspended in 2014, so
+        # neither counts in the EU; Zalmoxis's EU withdrawal (2019) and Invossa's revocation (2019-05) come later
+        ("Australia", "tisagenlecleucel"), ("United States", "sipuleucel-T"), ("United States", "MACI"),
+        ("European Union", "Holoclar"), ("European Union", "Spherox"), ("European Union", "darvadstrocel"),
+        ("European Union", "nalotimagene carmaleucel"), ("Japan", "HeartSheet"), ("Japan", "JACC"),
+        ("Japan", "JACE"), ("Republic of Korea", "Cartistem"), ("Republic of Korea", "Hearticellgram-AMI"),
+        ("Republic of Korea", "Invossa-K Inj.")}
     # The EU decisions are dated 2018-08 only: they count from the end of August.
     assert ("European Union", "tisagenlecleucel") not in as_of("2018-08-30")
     assert ("European Union", "tisagenlecleucel") in as_of("2018-08-31")
-    assert as_of("2015-01-01") == set()
+    # The events list's earlier approvals; MACI's EU authorisation was suspended in 2014-11.
+    assert as_of("2015-01-01") == {
+        ("European Union", "ChondroCelect"), ("European Union", "sipuleucel-T"), ("Japan", "JACC"), ("Japan", "JACE"),
+        ("Republic of Korea", "Cartistem"), ("Republic of Korea", "Hearticellgram-AMI"),
+        ("United States", "sipuleucel-T")}
 
 
 DATE_BLOCK = """
