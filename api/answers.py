@@ -10,7 +10,6 @@ when it ends (answered, failed, or its client dropped after `settings.send_timeo
 
 from collections import deque
 
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .jobs import QueryAnswer
@@ -59,18 +58,28 @@ class HeldAnswer:
             self.reservation.release()
 
 
-class AnswerResponse(Response):
-    """Streams a held answer to the client, a chunk at a time (uvicorn waits for the client to take each)."""
+    def whole(self) -> bytes:
+        """The whole body, kept to be sent as one chunk: its share stays held until it is."""
+        body = b"".join(self.chunks)
+        self.chunks.clear()
+        if body:
+            self.chunks.append(body)
+        return body
 
-    def __init__(self, answer: HeldAnswer, headers: dict[str, str] | None = None):
+
+class AnswerResponse:
+    """Streams a held answer to the client, a chunk at a time (uvicorn waits for the client to take each);
+    an ASGI response, with the headers (lower-case bytes) given beside Content-Type and Content-Length."""
+
+    def __init__(self, answer: HeldAnswer, headers: list[tuple[bytes, bytes]] | None = None):
         self.answer = answer
-        super().__init__(None, media_type=answer.head.media_type,
-                         headers={**(headers or {}), "Content-Length": str(answer.head.size)})
+        self.raw_headers = [*(headers or []), (b"content-type", answer.head.media_type.encode()),
+                            (b"content-length", str(answer.head.size).encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks = self.answer.chunks
         try:
-            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             while chunks:
                 chunk = chunks.popleft()
                 await send({"type": "http.response.body", "body": chunk, "more_body": bool(chunks)})

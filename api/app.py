@@ -10,10 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Route
 
 from kg import __version__
 
+from .cache import AnswerCache
 from .errors import QueryError, headers_for
 from .guards import CancelOnDisconnect, ClientLimit, ServerLimit
 from .headers import HeadAsGet, PublicAddress, RefuseAmbiguousLength, SecurityHeaders
@@ -78,6 +79,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)
     app.add_middleware(RefuseAmbiguousLength)
     app.add_middleware(SecurityHeaders)
+    # /sparql is answered by a plain ASGI app, routed first; its FastAPI routes only describe it (OpenAPI).
+    # Repeated queries are answered from the cache of the embedded store's answers (`api.cache`).
+    cache = AnswerCache(settings.answer_cache_bytes) if settings.answer_cache_bytes and not lookups.remote else None
+    app.state.answer_cache = cache
+    app.router.routes.append(Route("/sparql", sparql.SparqlEndpoint(lookups, settings, cache),
+                                   methods=["GET", "HEAD", "POST"], include_in_schema=False))
     for module in (sparql, products, authorities, companies, applications, inspections, sources, search,
                    linked_data, status_routes):
         app.include_router(module.router)
@@ -107,8 +114,3 @@ def _allowed(app: FastAPI, scope: dict) -> list[str]:
     if "GET" in allowed:
         allowed.add("HEAD")  # `HeadAsGet`
     return sorted(allowed)
-
-
-def app_from_environment() -> FastAPI:
-    """For `uvicorn --factory api.app:app_from_environment`: settings from the CTKG_* environment."""
-    return create_app(Settings())

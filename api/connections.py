@@ -2,9 +2,11 @@
 how long a client may leave an answer unread, how many connections are open, and what is said when the
 process has no file descriptor left to accept one.
 
-uvicorn (its h11 protocol) closes a connection left idle after an answer (`timeout_keep_alive`), but has no
-deadline for a request's headers or body, none for a connection that never sends a byte, and none for a client
-that stops reading (an answer then waits for it for ever). `GuardedH11Protocol` adds them:
+uvicorn (its httptools protocol) closes a connection left idle after an answer (`timeout_keep_alive`), but has
+no deadline for a request's headers or body, none for a connection that never sends a byte, none for a client
+that stops reading (an answer then waits for it for ever), and no bound on the size of a request's headers
+(llhttp has none; uvicorn's h11 protocol has one, but parses in Python, at several times the CPU per request).
+`GuardedHttpToolsProtocol` adds them:
 
 - a connection idle before its first request is closed after the keep-alive timeout, like one idle after an answer;
 - from a request's first byte its headers must be complete within `header_timeout_s`, then its body within
@@ -12,7 +14,8 @@ that stops reading (an answer then waits for it for ever). `GuardedH11Protocol` 
   a second does not keep it open);
 - a client that takes nothing of an answer for `send_timeout_s` is dropped (reset: what the kernel holds for it
   is freed);
-- a connection beyond `max_connections` is answered 503 with Retry-After and closed at once.
+- a connection beyond `max_connections` is answered 503 with Retry-After and closed at once;
+- a request line and headers longer than `max_header_bytes` are answered 431 and the connection closed.
 
 uvicorn's `limit_concurrency` counts connections and requests together and answers 503 without Retry-After,
 so the cap on requests in progress is `api.guards.ServerLimit` instead.
@@ -29,8 +32,7 @@ import socket
 import struct
 from dataclasses import dataclass
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("ctkg.api.connections")
 
@@ -48,6 +50,7 @@ class ConnectionLimits:
     header_timeout_s: float
     body_timeout_s: float
     send_timeout_s: float
+    max_header_bytes: int
 
 
 def connection_cap(max_connections: int, query_workers: int) -> int:
@@ -78,16 +81,18 @@ def _plain_answer(status: int, message: str, retry_after: bool = False) -> bytes
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
-_REASONS = {408: "Request Timeout", 503: "Service Unavailable"}
+_REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large", 503: "Service Unavailable"}
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the deadlines and the cap above (`limits`)."""
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the deadlines and the caps above (`limits`)."""
 
     def __init__(self, *args, limits: ConnectionLimits, **kwargs):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._reading: str | None = None  # "headers" or "body" while a deadline runs for it
+        self._in_request = False  # from a request's first byte until its body is complete
+        self._header_bytes = 0  # what has come of the request's line and headers
         self._deadline: asyncio.TimerHandle | None = None
         self._stalled: asyncio.TimerHandle | None = None
 
@@ -101,23 +106,40 @@ class GuardedH11Protocol(H11Protocol):
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
     def data_received(self, data: bytes) -> None:
-        if self._reading is None and self.conn.their_state is h11.IDLE:
+        if not self._in_request:
+            self._in_request, self._header_bytes = True, 0
             self._expect("headers", self.limits.header_timeout_s)
+        reading_headers = self._reading == "headers"
         super().data_received(data)
-        self._follow()
+        # What came while the headers stayed incomplete is theirs (not the body's): llhttp does not buffer it,
+        # but uvicorn keeps the URL and headers as they are parsed, so they are bounded here.
+        if reading_headers and self._reading == "headers":
+            self._header_bytes += len(data)
+            if self._header_bytes > self.limits.max_header_bytes and not self.transport.is_closing():
+                self._cancel_deadline()
+                self.transport.write(_plain_answer(431, "The request's line and headers are over "
+                                                   f"{self.limits.max_header_bytes} bytes."))
+                self.transport.close()
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        self._follow()
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self._in_request:  # a request pipelined behind the last one, in the same read
+            self._in_request, self._header_bytes = True, 0
+            self._expect("headers", self.limits.header_timeout_s)
 
-    def _follow(self) -> None:
-        """Move the deadline along with the request: headers, then body, then none."""
-        state = self.conn.their_state
-        if state is h11.SEND_BODY:
-            if self._reading != "body":
-                self._expect("body", self.limits.body_timeout_s)
-        elif state is not h11.IDLE:
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        if self.cycle is not None and not isinstance(self.cycle.transport, HeadWithBody):
+            self.cycle.transport = HeadWithBody(self.transport)
+        if any(name in (b"content-length", b"transfer-encoding") for name, _ in self.headers):
+            self._expect("body", self.limits.body_timeout_s)  # cancelled at once if the body is empty
+        else:
             self._cancel_deadline()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._cancel_deadline()
+        self._in_request = False  # the next byte starts the next request (pipelined or kept alive)
 
     def _expect(self, what: str, timeout: float) -> None:
         self._cancel_deadline()
@@ -142,6 +164,11 @@ class GuardedH11Protocol(H11Protocol):
             cycle.disconnected = True
             cycle.message_event.set()
         self.transport.close()
+
+    def on_response_complete(self) -> None:
+        if self.cycle is not None and isinstance(self.cycle.transport, HeadWithBody):
+            self.cycle.transport.flush()  # an answer without a body (HEAD, 304)
+        super().on_response_complete()
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -171,6 +198,39 @@ class GuardedH11Protocol(H11Protocol):
             self._stalled.cancel()
             self._stalled = None
         super().connection_lost(exc)
+
+
+class HeadWithBody:
+    """The connection as one request's answer writes to it: the status line and headers are held until the
+    body's first bytes (or the answer's end), and both go out in one write: one system call here, and one
+    wake-up of the client, not two. An interim answer (100 Continue) goes out at once."""
+
+    __slots__ = ("_transport", "_held", "_started")
+
+    def __init__(self, transport: asyncio.Transport):
+        self._transport = transport
+        self._held: bytes | None = None
+        self._started = False
+
+    def write(self, data: bytes) -> None:
+        if not self._started and not data.startswith(b"HTTP/1.1 1"):
+            self._started, self._held = True, data
+            return
+        if self._held is not None:
+            data, self._held = self._held + data, None
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str):  # is_closing, get_extra_info, ...: the connection's own
+        return getattr(self._transport, name)
 
 
 class AcceptFailures:

@@ -24,6 +24,7 @@ from .errors import (
     EngineError,
     GraphRefused,
     NotAcceptable,
+    NotFound,
     QuerySyntaxError,
     StoreUnavailable,
     TooManyRows,
@@ -167,16 +168,21 @@ class Engine:
         return by_name(kind, job.formats[kind])
 
     def _take(self, solutions: ox.QuerySolutions, page: Page) -> tuple[list[ox.QuerySolution], int]:
-        """One page of rows, and the total item count."""
+        """One page of rows, and the total item count; NotFound when no item is the page's `after`."""
         rows, item, previous = [], -1, object()
+        start = page.offset if page.after is None else None  # the first item of the page, once known
         for solution in solutions:
             key = solution[page.key]
             if key != previous:
                 item, previous = item + 1, key
-            if page.offset <= item < page.offset + page.limit:
+                if start is None and key is not None and key.value == page.after:
+                    start = item + 1 + page.offset
+            if start is not None and start <= item < start + page.limit:
                 rows.append(solution)
                 if len(rows) > self.max_rows:
                     raise TooManyRows(_too_many(self.max_rows, "rows"))
+        if start is None:
+            raise NotFound(NOT_LISTED)
         return rows, item + 1
 
 
@@ -255,6 +261,7 @@ def _cannot_run(engine_message: str) -> str:
 
 
 CSV_SLACK = 4
+NOT_LISTED = "No item of this list has the id given as `after`: give the id of the last item of the page before."
 
 
 def too_large(cap: int) -> str:

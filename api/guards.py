@@ -45,13 +45,20 @@ class ClientLimit:
                          "at once. Wait for an answer before sending the next request.")
             return
         self.in_progress[client] += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.in_progress[client] -= 1
-            if not self.in_progress[client]:
-                del self.in_progress[client]
+        released = False
 
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.in_progress[client] -= 1
+                if not self.in_progress[client]:
+                    del self.in_progress[client]
+
+        try:
+            await self.app(scope, receive, _on_answered(send, release))
+        finally:
+            release()
 
 
 class ServerLimit:
@@ -69,10 +76,30 @@ class ServerLimit:
                          "try again shortly.")
             return
         self.in_progress += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.in_progress -= 1
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _on_answered(send, release))
         finally:
-            self.in_progress -= 1
+            release()
+
+
+def _on_answered(send: Send, answered) -> Send:
+    """`send`, calling `answered()` once the answer's last byte is handed to the server: the request is then no
+    longer in progress for its client, who may send the next one at once, before this task has unwound."""
+
+    async def sending(message: Message) -> None:
+        await send(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            answered()
+
+    return sending
 
 
 async def refuse(scope: Scope, send: Send, status: int, message: str) -> None:

@@ -1,8 +1,9 @@
 """What crosses the pipe between the server and a query worker: a `QueryJob` one way, and back a
 `QueryAnswer`, a `JobFailed` (an `api.errors` type by name, and its message), or `WorkerReady` once.
 
-A `QueryAnswer` crosses without its body, which follows only if the server answers True (it has room for
-it, `api.answers`), as chunks of at most `CHUNK_BYTES`.
+A `QueryAnswer` of up to `CHUNK_BYTES` crosses whole (a worker holds no more than that for the server, which
+takes it into its answer budget or drops it). A larger one crosses without its body, which follows only if the
+server answers True (it has room for it, `api.answers`), as chunks of at most `CHUNK_BYTES`.
 """
 
 from collections.abc import Mapping
@@ -17,11 +18,13 @@ CHUNK_BYTES = 64 * 1024
 @dataclass(frozen=True)
 class Page:
     """A window on an answer's items: `limit` items after skipping `offset`, an item being a run of
-    consecutive rows with the same value of `key` (the query orders by it). The total is counted."""
+    consecutive rows with the same value of `key` (the query orders by it); with `after` (a value of `key`),
+    the items are skipped from the one after the first item with that value. The total is counted."""
 
     offset: int
     limit: int
     key: str
+    after: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,18 @@
-"""The REST routes' access to the graph: the API's own queries, run by the worker pool with bound values.
+"""The REST routes' access to the graph: the API's own queries, run by the worker pool with bound values, and
+what the build derived beside the store (the search index, the lists, the counts in the manifest).
 
 A row is a dict from variable name to the value's text (an IRI, or a literal's lexical form); unbound
 variables are absent. `Lookups.rows` never formats a value into a query.
+
+The files beside the store are SQLite, read-only, in a thread of the server process, within the query time
+limit: a search or a page is a few index lookups (SQLite releases the GIL while it reads), and sending it to a
+worker would cost the hand-off to the worker and back.
 """
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -14,12 +21,14 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib.namespace import XSD
 
+from kg import listings, search_index
 from kg.errors import StoreError
 from kg.rq import read_query
 from kg.store import StoreLayout, read_manifest
 from kg.vocab import DATASET, ID, ONTOLOGY_IRI
 
-from .errors import StoreUnavailable
+from .engine import NOT_LISTED
+from .errors import NotFound, QueryTimeout, StoreUnavailable
 from .jobs import Page, QueryJob
 from .pool import WorkerPool
 from .settings import Settings
@@ -40,8 +49,12 @@ class Rows:
 
 @cache
 def sparql(name: str) -> str:
-    """The text of `api/queries/<name>.rq` (one query per file); read on first use, never at import."""
-    return read_query("api", "queries", name)
+    """The text of `api/queries/<name>.rq` (one query per file), or of `kg/store_queries/<name>.rq` for what the
+    build also computes (the lists, the counts per class); read on first use, never at import."""
+    try:
+        return read_query("api", "queries", name)
+    except FileNotFoundError:
+        return read_query("kg", "store_queries", name)
 
 
 def one_per_item(rows: list[Row], key: str) -> list[Row]:
@@ -118,8 +131,59 @@ class Lookups:
         rows = [{name: term["value"] for name, term in binding.items()} for binding in terms]
         return Rows(rows, answer.total, terms, answer.build)
 
+    def _build_dir(self) -> Path | None:
+        """The directory of the build being served, or None over a remote SPARQL server (no files beside it)."""
+        if self.remote:
+            return None
+        try:
+            return StoreLayout(self.settings.store_dir).current_build()
+        except StoreError as exc:
+            log.debug("the graph is not available: %s", exc)
+            raise StoreUnavailable() from None
+
+    async def _beside(self, read, *args):
+        """`read(*args, deadline=...)` in a thread, within the query time limit."""
+        deadline = time.monotonic() + self.settings.query_timeout_s
+        try:
+            return await asyncio.to_thread(read, *args, deadline=deadline)
+        except search_index.SearchTimeout:
+            raise QueryTimeout(f"The search ran past the time limit ({self.settings.query_timeout_s:g} s) and was "
+                               "stopped. Give a longer text.") from None
+
+    async def search_names(self, text: str, page: Page) -> Rows | None:
+        """The answer of `search-contains.rq` for `text`, from the build's search index (`kg.search_index`);
+        None when there is none (a remote SPARQL server, or a build made before there was one)."""
+        build = self._build_dir()
+        path = build / search_index.FILE if build else None
+        if path is None or not path.is_file():
+            return None
+        rows, total = await self._beside(search_index.search, path, text, page.offset, page.limit)
+        return Rows(rows, total, [], str(build))
+
+    async def listing(self, name: str, page: Page, flag: bool | None = None) -> Rows | None:
+        """A page of the list `name` (`kg.listings`) as the build wrote it, its total from the manifest (or,
+        with `flag`, counted); None when the build has no lists (a remote SPARQL server, or an older build)."""
+        build = self._build_dir()
+        path = build / listings.FILE if build else None
+        if path is None or not path.is_file():
+            return None
+        _, manifest = local_manifest(self.settings, str(build))
+        if "lists" not in manifest:
+            return None
+        try:
+            rows, total = await self._beside(_page_of_list, path, name, page, flag, manifest["lists"][name])
+        except listings.NotListed:
+            raise NotFound(NOT_LISTED) from None
+        return Rows(rows, total, [], str(build))
+
     async def graph(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal], fmt: str) -> tuple[bytes, int]:
         """Run a CONSTRUCT of `api/queries`; returns the serialized triples and how many there are."""
         job = QueryJob(sparql(query), {"graph": fmt}, dict(bindings), trusted=True)
         answer = await self.pool.run(job)
         return answer.body, answer.count
+
+
+def _page_of_list(path: Path, name: str, page: Page, flag: bool | None, total: int,
+                  deadline: float) -> tuple[list[Row], int]:
+    rows = listings.page(path, name, page.offset, page.limit, after=page.after, flag=flag)
+    return rows, total if flag is None else listings.count(path, name, flag)

@@ -9,9 +9,10 @@ build read-only, opens it again when `ctkg build` has published a new one, caps 
 `settings.worker_memory_mb`, and answers one `QueryJob` at a time with a `QueryAnswer` or a `JobFailed`,
 raised again here as its `api.errors` type.
 
-An answer comes in two steps: the worker first says how large it is; the server takes that many bytes of
-the answer budget (`api.answers`), or tells the worker to drop it and answers 503; then the body crosses the
-pipe in chunks and the worker is free again.
+A small answer (up to `api.jobs.CHUNK_BYTES`) comes in one message, and the server takes its size of the
+answer budget (`api.answers`) or answers 503. A larger one comes in two steps: the worker first says how large
+it is; the server takes that many bytes of the budget, or tells the worker to drop it and answers 503; then
+the body crosses the pipe in chunks and the worker is free again.
 
 The server awaits each answer against the query's deadline (`settings.query_timeout_s`, counted from
 the request, queueing included). At the deadline it SIGKILLs the worker, answers 503 at once, and
@@ -33,7 +34,7 @@ import time
 
 from .answers import AnswerBudget, HeldAnswer
 from .errors import AnswersBusy, EngineError, QueryTimeout, WorkerDied, WorkersBusy, rebuild
-from .jobs import JobFailed, QueryAnswer, QueryJob, WorkerReady
+from .jobs import CHUNK_BYTES, JobFailed, QueryAnswer, QueryJob, WorkerReady
 from .settings import Settings
 from .worker import worker_main
 
@@ -296,7 +297,14 @@ class WorkerPool:
         healthy, held = False, None
         try:
             reply = await worker.exchange(job, max(0.0, deadline - loop.time()))
-            if isinstance(reply, QueryAnswer):
+            if isinstance(reply, QueryAnswer) and reply.size <= CHUNK_BYTES:  # it came whole: the worker is free
+                reservation = self.budget.reserve(reply.size)
+                if reservation is None:
+                    healthy = True
+                    raise AnswersBusy("The server holds as many answers as it may for clients still reading "
+                                      "them; try again shortly.")
+                held = HeldAnswer(reply, [reply.body] if reply.body else [], reservation)
+            elif isinstance(reply, QueryAnswer):
                 reservation = self.budget.reserve(reply.size)
                 try:
                     worker.conn.send(reservation is not None)  # the worker waits to hear whether to send it

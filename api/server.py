@@ -1,4 +1,5 @@
-"""`ctkg serve`: the API under uvicorn, with the connection bounds of `api.connections`."""
+"""`ctkg serve`: the API under uvicorn (llhttp through httptools), with the connection bounds of
+`api.connections`."""
 
 import asyncio
 import functools
@@ -8,18 +9,21 @@ import sys
 from .settings import Settings
 
 URL_ENCODING = 3  # a percent-encoded query (`%7B`) takes up to three times its size in a GET's URL
-HEADERS_BYTES = 16_384  # h11's default for the request line and headers, kept for the headers
+HEADERS_BYTES = 16_384  # for the other headers (h11's default for the request line and headers)
 
 
 def serve(settings: Settings) -> None:
     import uvicorn
 
     from .app import create_app
-    from .connections import AcceptFailures, ConnectionLimits, GuardedH11Protocol, connection_cap
+    from .connections import AcceptFailures, ConnectionLimits, GuardedHttpToolsProtocol, connection_cap
 
+    # The bound on a request's line and headers is set so that a GET carrying a query of up to
+    # `max_query_bytes` reaches the endpoint, which answers 413 beyond.
     limits = ConnectionLimits(max_connections=connection_cap(settings.max_connections, settings.query_workers),
                               header_timeout_s=settings.header_timeout_s, body_timeout_s=settings.body_timeout_s,
-                              send_timeout_s=settings.send_timeout_s)
+                              send_timeout_s=settings.send_timeout_s,
+                              max_header_bytes=URL_ENCODING * settings.max_query_bytes + HEADERS_BYTES)
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None) -> None:
@@ -31,10 +35,10 @@ def serve(settings: Settings) -> None:
         # X-Forwarded-For and -Proto are believed from the proxies named in `forwarded_allow_ips` only (uvicorn
         # would trust 127.0.0.1, and FORWARDED_ALLOW_IPS from the environment, by default).
         proxy_headers=bool(settings.forwarded_allow_ips), forwarded_allow_ips=settings.forwarded_allow_ips or "",
-        # h11 (not httptools) bounds what it buffers of a request line and headers; the bound is set so that
-        # a GET carrying a query of up to `max_query_bytes` reaches the endpoint, which answers 413 beyond.
-        http=functools.partial(GuardedH11Protocol, limits=limits),
-        h11_max_incomplete_event_size=URL_ENCODING * settings.max_query_bytes + HEADERS_BYTES,
+        http=functools.partial(GuardedHttpToolsProtocol, limits=limits),
+        # asyncio's loop, even where uvloop is installed: uvloop's add_reader makes the workers' pipes
+        # non-blocking, and `api.pool` reads an answer's chunks with blocking reads once a pipe is readable.
+        loop="asyncio",
         timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]  # uvicorn takes any seconds
         # On SIGTERM uvicorn stops taking requests and lets running ones finish. None runs past its deadline
         # (its worker is killed there), so the server is gone within the deadline; this is a backstop.

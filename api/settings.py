@@ -44,6 +44,8 @@ class Settings(LibrarySettings):
     max_concurrent_per_client: int = Field(4, ge=1)
     max_answer_bytes: int = Field(16_000_000, gt=0)  # one answer, in the format asked for: 422 beyond
     answer_budget_bytes: int = Field(128_000_000, gt=0)  # all the answers the server holds at once: 503 beyond
+    # /sparql answers kept for repeated queries (`api.cache`), in bytes; 0 keeps none. Embedded store only.
+    answer_cache_bytes: int = Field(64_000_000, ge=0)
 
     # Connection bounds (`api.connections`, `api.guards`).
     keep_alive_timeout_s: float = Field(5.0, gt=0)  # a connection idle before or between requests is closed

@@ -95,9 +95,13 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int,
 
 
 def send(conn: Connection, reply) -> None:
-    """A reply to the server; an answer's body only if the server says it has room for it, in chunks."""
+    """A reply to the server. An answer of up to `CHUNK_BYTES` comes whole, at once; a larger one's body only if
+    the server says it has room for it, in chunks."""
     if not isinstance(reply, QueryAnswer):
         conn.send(reply)
+        return
+    if len(reply.body) <= CHUNK_BYTES:
+        conn.send(replace(reply, size=len(reply.body)))
         return
     body = memoryview(reply.body)
     conn.send(replace(reply, body=b"", size=len(body)))

@@ -19,6 +19,7 @@ skipped, and the build figures are left out).
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import multiprocessing
 import os
@@ -26,6 +27,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import statistics
 import sys
 import threading
@@ -52,13 +54,23 @@ POINT_LOOKUPS = {
     "resource-properties": lambda: _api_query("resource-properties", {"resource": f"<{PRODUCT}>"}),
 }
 # REST lookups for the load test: a product, and /search for a name that is a label (an index lookup) and for
-# a part of a name that is nobody's whole name (every name is read).
+# a part of a name that is nobody's whole name (the build's search index; without one, every name is read).
 REST_LOOKUPS = {
     "product": "/products/synthetic-product-000000-1",
     "search-name": "/search?" + urllib.parse.urlencode({"q": "synthetic product 0-1"}),
     "search-part": "/search?" + urllib.parse.urlencode({"q": "thetic product 0-1"}),
+    "search-contains": "/search?" + urllib.parse.urlencode({"q": "thetic product 0-1", "match": "contains"}),
+    # The lists without a filter, first page and page 50 (of 50 items), and the counts of /stats.
+    "products": "/products",
+    "products-page-50": "/products?offset=2450",
+    "applications": "/applications",
+    "applications-page-50": "/applications?offset=2450",
+    "stats": "/stats",
 }
 LOAD_CLIENTS = 8
+# `--quick`: the 100k benchmark within about 5 minutes, for a check before committing; rdflib (minutes to load
+# 100k triples) only on small graphs.
+QUICK = {"runs": 3, "budget_s": 1.0, "cap_s": 20.0, "load_seconds": 1.0, "rdflib_max_triples": 20_000}
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -163,6 +175,98 @@ class CpuElsewhere:
         self.cores = max(0.0, others / self.tick / elapsed) if elapsed > 0 else 0.0
 
 
+# --- the processes the benchmark starts: all of them stopped when it ends ---
+
+
+class Stopped(Exception):
+    """The benchmark was told to stop by a signal (SIGTERM, SIGHUP)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _running_children(before: set[int]) -> list[int]:
+    """The live processes under this one but those under the children in `before` (started before the
+    benchmark, as a test session's servers when a test calls `main`) and multiprocessing's resource tracker
+    (which ends with this process)."""
+    from tests.support.processes import children, descendants, is_dead
+
+    found = []
+    mine = [pid for pid in children(os.getpid()) if pid not in before]
+    for pid in (each for child in mine for each in descendants(child)):
+        try:
+            if is_dead(pid) or b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+        except OSError:
+            continue
+        found.append(pid)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL `pid` and every process under it (a build's forkserver and its workers with the build)."""
+    from tests.support.processes import descendants
+
+    for each in descendants(pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(each, signal.SIGKILL)
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:80].strip()
+    except OSError:
+        return "?"
+
+
+@contextlib.contextmanager
+def children_stopped(grace_s: float = 5.0):
+    """Run the block with SIGTERM and SIGHUP raising `Stopped`, so that every `finally` of the benchmark runs as
+    for Ctrl-C (servers stopped, engines and builds killed); then stop whatever it started that still runs: a
+    SIGTERM, and a SIGKILL after `grace_s`. Says on stderr how the benchmark ended and what it stopped."""
+    def stop(signum, _frame):
+        raise Stopped(signum)
+
+    from tests.support.processes import children
+
+    before = set(children(os.getpid()))
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers are set there only
+    handled = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, stop) for s in handled} if main_thread else {}
+    ending = None
+    try:
+        yield
+    except Stopped as exc:
+        ending = f"stopped by {exc}"
+        raise
+    except KeyboardInterrupt:
+        ending = "interrupted"
+        raise
+    except BaseException as exc:
+        ending = f"failed ({exc.__class__.__name__}: {str(exc)[:200]})"
+        raise
+    finally:
+        for s in previous:
+            signal.signal(s, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+        left = {pid: _command(pid) for pid in _running_children(before)}
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while _running_children(before) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in _running_children(before):
+            left.setdefault(pid, _command(pid))
+            kill_tree(pid)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if ending or left:
+            stopped = "; ".join(f"{pid} {command}" for pid, command in left.items())
+            print(f"bench: {ending or 'finished'}; every process it started is stopped"
+                  + (f" ({len(left)} still running were killed: {stopped})" if left else ""), file=sys.stderr)
+
+
 # --- the build, in a child process ---
 
 
@@ -187,13 +291,15 @@ def timed_build(data: Path, store: Path, full: bool, limit_s: float) -> dict:
     child.start()
     memory = TreeMemory(child.pid)
     memory.start()
-    ready = receive.poll(limit_s)
-    result = receive.recv() if ready else None
-    child.join(5 if ready else 0)
-    if child.is_alive():
-        child.kill()
-    memory.stopped.set()
-    memory.join()
+    try:
+        ready = receive.poll(limit_s)
+        result = receive.recv() if ready else None
+        child.join(5 if ready else 0)
+    finally:  # a build past its limit, or a benchmark stopped meanwhile: the build's workers go with it
+        kill_tree(child.pid)
+        child.join(10)
+        memory.stopped.set()
+        memory.join()
     if result is None:
         raise RuntimeError(f"the build did not finish within {limit_s:.0f} s (exit code {child.exitcode})")
     result["tree_peak_rss_mb"] = memory.peak / 2**20
@@ -232,8 +338,10 @@ def _engine(kind: str, config: dict, conn) -> None:
         connection = [http.client.HTTPConnection("127.0.0.1", config["port"], timeout=config["cap_s"])]
 
         def post(body):
+            # Each run answered anew: the API would answer a repeated question from its answer cache.
             connection[0].request("POST", config["path"], body=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"})
+                "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json",
+                "Cache-Control": "no-cache"})
             response = connection[0].getresponse()
             return response, response.read()
 
@@ -268,7 +376,7 @@ def _engine(kind: str, config: dict, conn) -> None:
                 if time.perf_counter() - start > budget and samples:
                     break
             conn.send({"rows": rows, "samples_ms": samples})
-        except Exception as exc:  # noqa: BLE001 - reported as this engine's error for this question
+        except Exception as exc:  # reported as this engine's error for this question
             conn.send({"error": f"{exc.__class__.__name__}: {str(exc)[:300]}"})
 
 
@@ -337,14 +445,16 @@ class Engine:
 
 
 def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict, clients: int,
-           seconds: float, max_requests: int) -> dict:
+           seconds: float, max_requests: int, distinct=None) -> dict:
     """`clients` threads, each with a kept-alive connection, sending the same request until `seconds` have
-    passed or `max_requests` were sent. Only 200 answers are timed; the others are counted by kind (an HTTP
-    status, or the exception)."""
+    passed or `max_requests` were sent; with `distinct` (a function of the request's number), the body of
+    each request is `body + distinct(n)` instead, so that no two are the same. Only 200 answers are timed; the
+    others are counted by kind (an HTTP status, or the exception)."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
+    numbers = itertools.count()  # next() on it is atomic under the GIL
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -354,7 +464,8 @@ def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict,
                 break
             t = time.perf_counter()
             try:
-                connection.request(method, path, body=body, headers=headers)
+                connection.request(method, path, body=body if distinct is None else body + distinct(next(numbers)),
+                                   headers=headers)
                 response = connection.getresponse()
                 response.read()
                 outcome = str(response.status)
@@ -385,6 +496,12 @@ def hammer(port: int, method: str, path: str, body: bytes | None, headers: dict,
         out.update({"rps": len(latencies) / elapsed, "p50_ms": statistics.median(latencies),
                     "p99_ms": percentile(latencies, 99)})
     return out
+
+
+def distinct_query(n: int) -> bytes:
+    """What makes a point lookup's form the n-th distinct query: a trailing `VALUES ?request_n { 1 }`, a join
+    with one row binding a variable the query does not select (the same answer, from the same work)."""
+    return b"%0AVALUES+%3Frequest_" + str(n).encode() + b"+%7B+1+%7D"
 
 
 def sparql_request(text: str) -> tuple[bytes, dict]:
@@ -426,6 +543,12 @@ def change_one_file(data: Path) -> tuple[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The benchmark; every process it starts is stopped when it ends, however it ends (see `children_stopped`)."""
+    with children_stopped():
+        return benchmark(argv)
+
+
+def benchmark(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build a synthetic CTKG graph and time it on every engine.")
     parser.add_argument("--triples", type=int, required=True)
     parser.add_argument("--json", type=Path, help="write the results here")
@@ -439,8 +562,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=5.0, help="duration of each 8-client load")
     parser.add_argument("--skip", action="append", default=[],
                         choices=["rdflib", "oxigraph_server", "http", "incremental", "questions", "load"])
+    parser.add_argument("--quick", action="store_true",
+                        help="a check before committing: " + ", ".join(f"--{k.replace('_', '-')} {v:g}"
+                                                                      for k, v in QUICK.items()) + " unless given")
     parser.add_argument("--store", type=Path, help="a store built before (`ctkg build --store`): no generation "
                                                    "and no build; time the questions and the load on its current build")
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**QUICK)
     args = parser.parse_args(argv)
 
     from kg.query import questions
@@ -555,7 +683,7 @@ def api_available() -> bool:
         import api.app
 
         api.app.create_app  # noqa: B018 - only whether it is there
-    except Exception:  # noqa: BLE001 - the API is optional for this benchmark
+    except Exception:  # the API is optional for this benchmark
         return False
     return True
 
@@ -595,11 +723,11 @@ def run_load(engines: dict, servers: list, location: str, args) -> dict:
     8 clients; each measurement notes the cores the rest of the machine kept busy meanwhile."""
     out: dict = {}
 
-    def measure(key: str, port: int, method: str, path: str, body, headers) -> None:
+    def measure(key: str, port: int, method: str, path: str, body, headers, distinct=None) -> None:
         for clients in (1, LOAD_CLIENTS):
             print(f"load: {key}, {clients} client(s) ...", file=sys.stderr)
             with CpuElsewhere() as elsewhere:
-                m = hammer(port, method, path, body, headers, clients, args.load_seconds, 100_000)
+                m = hammer(port, method, path, body, headers, clients, args.load_seconds, 100_000, distinct)
             out[f"{key}_{clients}_client{'s' if clients > 1 else ''}"] = {**m, "cpu_elsewhere": elsewhere.cores}
             for name, server in servers:
                 if (death := server.died()) is not None:
@@ -619,11 +747,14 @@ def run_load(engines: dict, servers: list, location: str, args) -> dict:
             ports["oxigraph_server"] = server.port
         if "http" in engines:
             ports["http"] = engines["http"].config["port"]
+        # Each point lookup cold (every request a distinct query: nothing the API keeps can answer it), then
+        # warm (the same query again and again: the API answers from its answer cache, api.cache).
         for name, text in POINT_LOOKUPS.items():
             body, headers = sparql_request(text())
-            for kind, path in (("oxigraph_server", "/query"), ("http", "/sparql")):
-                if kind in ports:
-                    measure(f"{kind}_{name}", ports[kind], "POST", path, body, headers)
+            for warmth, distinct in (("cold", distinct_query), ("warm", None)):
+                for kind, path in (("oxigraph_server", "/query"), ("http", "/sparql")):
+                    if kind in ports:
+                        measure(f"{kind}_{name}_{warmth}", ports[kind], "POST", path, body, headers, distinct)
         if "http" in ports:
             for name, path in REST_LOOKUPS.items():
                 measure(f"rest_{name}", ports["http"], "GET", path, None, {"Accept": "application/json"})
@@ -636,6 +767,22 @@ def _ms(value) -> str:
 
 def _ratio(a, b) -> str:
     return "—" if a is None or b is None or b == 0 else f"{a / b:,.1f}×"
+
+
+def load_summary(load: dict) -> list[str]:
+    """The point lookups with 8 clients, cold (distinct queries) and warm (one query repeated): the API's
+    requests/s beside Oxigraph server's, on the same data and queries in the same run."""
+    lines = []
+    for name in POINT_LOOKUPS:
+        for warmth in ("cold", "warm"):
+            api, server = (load.get(f"{kind}_{name}_{warmth}_{LOAD_CLIENTS}_clients", {}).get("rps")
+                           for kind in ("http", "oxigraph_server"))
+            if api is not None and server:
+                lines.append(f"| {name} | {warmth} | {api:,.0f} | {server:,.0f} | {100 * api / server:.0f}% |")
+    if not lines:
+        return []
+    return ["", f"| point lookup, {LOAD_CLIENTS} clients | queries | API /sparql, requests/s | Oxigraph server "
+            "| API ÷ server |", "|---|---|---|---|---|", *lines]
 
 
 def table(results: dict) -> str:
@@ -678,6 +825,7 @@ def table(results: dict) -> str:
                              f"| {m['errors'] or ''} | {m['cpu_elsewhere']:.2f} |")
             else:
                 lines.append(f"| {name} | {m['clients']} | failed: {m['error_kinds']} | | | | |")
+    lines += load_summary(load)
     for name, death in load.get("servers_died", {}).items():
         lines.append(f"\n{name} exited with code {death['exit_code']} during {death['during']}: "
                      f"{death['log'][-200:]!r}")
@@ -687,4 +835,9 @@ def table(results: dict) -> str:
 if __name__ == "__main__":
     if str(REPO) not in sys.path:  # `python bench/run.py` from anywhere: the repository's packages first
         sys.path.insert(0, str(REPO))
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Stopped as stopped:
+        sys.exit(128 + stopped.signum)
+    except KeyboardInterrupt:
+        sys.exit(128 + signal.SIGINT)

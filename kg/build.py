@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import __version__
+from . import __version__, listings, search_index, stats
 from .compile import Cache, Compilation, Context, compile_facts
 from .errors import BuildError
 from .incremental import Previous, apply_change, can_update, previous_build
@@ -48,7 +48,7 @@ class BuildReport:
     compiled: int = 0  # facts files read and checked by this build; the others came from the cache
     changed: int = 0  # files whose graph was (re)loaded: all of them in a full build
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the file compilations, all workers
-    phases: dict[str, float] = field(default_factory=dict)  # wall clock: setup, compile, load, check, publish
+    phases: dict[str, float] = field(default_factory=dict)  # wall clock: setup, compile, load, check, derive, publish
 
 
 @contextmanager
@@ -86,9 +86,9 @@ def build(settings: Settings, progress: Progress = _quiet, full: bool = False) -
     build_dir = layout.new_build_dir()
     try:
         if previous is not None:
-            counts = _update(compilation, layout, previous, build_dir, phases, progress)
+            counts, derived = _update(compilation, layout, previous, build_dir, phases, progress)
         else:
-            counts = _fresh(compilation, build_dir, phases, progress)
+            counts, derived = _fresh(compilation, build_dir, phases, progress)
     except BaseException as exc:
         # Frames kept by the traceback may still hold the new store open; release them before removing it.
         traceback.clear_frames(exc.__traceback__)
@@ -97,7 +97,7 @@ def build(settings: Settings, progress: Progress = _quiet, full: bool = False) -
     mode = "incremental" if previous is not None else "full"
     files = compilation.files
     with _timed(phases, "publish"):
-        _publish(layout, build_dir, mode, counts, compilation, context.fingerprint)
+        _publish(layout, build_dir, mode, counts, compilation, context.fingerprint, derived)
     phases["total"] = time.perf_counter() - started
     compiled = [c for c in files if not c.cached]
     progress(f"published {build_dir.name} ({mode}): {counts['quads']} quads in {len(files)} source graph(s)")
@@ -107,8 +107,9 @@ def build(settings: Settings, progress: Progress = _quiet, full: bool = False) -
 
 
 def _publish(layout: StoreLayout, build_dir: Path, mode: str, counts: dict[str, int], compilation: Compilation,
-             fingerprint: str) -> None:
-    """Make the build current, with its manifest and the inputs a next incremental build starts from."""
+             fingerprint: str, derived: dict) -> None:
+    """Make the build current, with its manifest (and what `_derive` counted) and the inputs a next
+    incremental build starts from."""
     files = compilation.files
     layout.publish(build_dir, {
         "ctkg_version": __version__,
@@ -118,6 +119,7 @@ def _publish(layout: StoreLayout, build_dir: Path, mode: str, counts: dict[str, 
         "triples": counts["triples"],
         "sources": sorted(c.source for c in files),
         "files": sorted(c.path for c in files),
+        **derived,
     }, inputs={
         "fingerprint": fingerprint,
         "quads": counts["quads"],
@@ -130,7 +132,7 @@ def _publish(layout: StoreLayout, build_dir: Path, mode: str, counts: dict[str, 
 def _split(seconds: dict[str, float], cpu: dict[str, float]) -> dict[str, float]:
     """Wall-clock seconds as parse / validate / load / total. The files compile in parallel, each doing all
     three, so that phase is split in proportion to its CPU time; the graph-wide checks count as validate,
-    the store's writes (and the checkpoint) as load."""
+    the store's writes (and the checkpoint) and what the API reads beside the store as load."""
     spent = sum(cpu.values())
     compile_s = seconds.get("compile", 0.0)
     share = {k: (v / spent if spent else 0.0) for k, v in cpu.items()}
@@ -138,36 +140,52 @@ def _split(seconds: dict[str, float], cpu: dict[str, float]) -> dict[str, float]
     return {
         "parse": parse,
         "validate": compile_s * share.get("validate", 0.0) + seconds.get("check", 0.0),
-        "load": compile_s * share.get("write", 0.0) + seconds.get("load", 0.0) + seconds.get("publish", 0.0),
+        "load": (compile_s * share.get("write", 0.0) + seconds.get("load", 0.0) + seconds.get("derive", 0.0)
+                 + seconds.get("publish", 0.0)),
         "total": seconds["total"],
     }
 
 
-def _fresh(compilation: Compilation, build_dir: Path, phases: dict[str, float], progress: Progress) -> dict[str, int]:
-    """A full build: every graph loaded into a new store, then every check on the whole graph."""
+def _derive(store: ox.Store, build_dir: Path) -> dict:
+    """What the API reads without querying the store, from the new store, written next to it (and so published
+    with it): the search index of names, the lists it pages through; and, for the manifest, the lists' sizes
+    and the resources per class."""
+    search_index.write(store, build_dir / search_index.FILE)
+    return {"lists": listings.write(store, build_dir / listings.FILE), "classes": stats.class_counts(store)}
+
+
+def _fresh(compilation: Compilation, build_dir: Path, phases: dict[str, float],
+           progress: Progress) -> tuple[dict[str, int], dict]:
+    """A full build: every graph loaded into a new store, then every check on the whole graph, while what the
+    API reads beside the store is derived from it (`_derive`)."""
     progress("loading into a fresh store")
     store = ox.Store(str(build_dir / "oxigraph"))
     try:
         with _timed(phases, "load"):
             load_graphs(store, compilation.graphs())
         progress("validating the graph: classes of linked nodes, nodes stated by several files, quality checks")
-        with _timed(phases, "check"), ThreadPoolExecutor(1) as beside:
-            triples = beside.submit(distinct_triples, store)  # pyoxigraph counts without holding the GIL
-            result = check(compilation, store, progress=progress)
-            counts = {"quads": len(store), "triples": triples.result(), "changed": len(compilation.files)}
+        with ThreadPoolExecutor(1) as beside:
+            with _timed(phases, "check"):
+                triples = beside.submit(distinct_triples, store)  # pyoxigraph counts without holding the GIL
+                derived = beside.submit(_derive, store, build_dir)
+                result = check(compilation, store, progress=progress)
+                counts = {"quads": len(store), "triples": triples.result(), "changed": len(compilation.files)}
+            with _timed(phases, "derive"):  # what it takes beyond the checks
+                derived = derived.result()
         if not result.conforms:
             raise BuildError(result.text)
         with _timed(phases, "load"):
             store.flush()
             store.optimize()
-        return counts
+        return counts, derived
     finally:
         del store  # closes the database, even when a traceback keeps this frame alive
 
 
 def _update(compilation: Compilation, layout: StoreLayout, previous: Previous, build_dir: Path,
-            phases: dict[str, float], progress: Progress) -> dict[str, int]:
-    """An incremental build: the previous store, with the graphs of changed and removed files replaced."""
+            phases: dict[str, float], progress: Progress) -> tuple[dict[str, int], dict]:
+    """An incremental build: the previous store, with the graphs of changed and removed files replaced; what
+    the API reads beside the store is derived again (`_derive`) while the changed nodes are checked."""
     with _timed(phases, "load"):
         layout.checkpoint(previous.build_dir, build_dir / "oxigraph")
         store = ox.Store(str(build_dir / "oxigraph"))
@@ -175,13 +193,17 @@ def _update(compilation: Compilation, layout: StoreLayout, previous: Previous, b
         with _timed(phases, "load"):
             change = apply_change(compilation, store, previous, progress)
         progress(f"validating the {len(change.affected)} node(s) of the changed files and the nodes linking to them")
-        with _timed(phases, "check"):
-            result = check(compilation, store, changed=change.affected, progress=progress)
+        with ThreadPoolExecutor(1) as beside:
+            with _timed(phases, "check"):
+                derived = beside.submit(_derive, store, build_dir)
+                result = check(compilation, store, changed=change.affected, progress=progress)
+            with _timed(phases, "derive"):
+                derived = derived.result()
         if not result.conforms:
             raise BuildError(result.text)
         with _timed(phases, "load"):
             store.flush()
-        return change.counts
+        return change.counts, derived
     finally:
         del store
 

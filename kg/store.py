@@ -8,6 +8,11 @@ build that dies half-way leaves `current` untouched. An incremental build starts
 current build (hard links to its immutable files, so the previous graph is never opened for writing) and
 `cache/` keeps each facts file compiled, by content hash, for the next build.
 
+A build directory holds the store (`oxigraph/`), its `manifest.json`, the `inputs.json` an incremental build
+starts from, and what the API reads beside the store, derived from it by the build: the search index of names
+(`kg.search_index`) and the lists the API pages through (`kg.listings`). All of it is written before the build
+is published and never after, so the `current` link swaps them together.
+
 In a store, each source has its named graph, bulk-loaded from N-Quads files, and the default graph holds
 the union of the named graphs as a set (see `mirror_into_default`).
 """

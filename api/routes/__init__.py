@@ -31,6 +31,11 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"How many items to return (at most {MAX_PAGE}).")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="How many items to skip.")]
+After = Annotated[str | None, Query(
+    pattern=SLUG.pattern, max_length=200,
+    description="The id of the last item of the page before: this page starts after it (keyset paging, as fast "
+                "on the last page as on the first; `offset` then skips items from there). 404 when no item of "
+                "the list has that id.")]
 Id = Annotated[str, Path(description="The resource's id: the last segment of its IRI.", max_length=200)]
 SlugFilter = Annotated[str | None, Query(pattern=SLUG.pattern, max_length=200, description="An id, e.g. `nmpa`.")]
 
@@ -43,11 +48,14 @@ RESPONSES: dict = {
           "headers": RETRY_AFTER},
 }
 LIST_RESPONSES = {k: v for k, v in RESPONSES.items() if k != 404}
+PAGED_RESPONSES = {404: {"model": Problem, "description": "No item of the list has the id given as `after`"},
+                   **LIST_RESPONSES}
 JSON_OR_JSONLD = {"content": {"application/json": {}, "application/ld+json": {}}}
 
 
-def page(limit: int, offset: int, key: str) -> Page:
-    return Page(offset=offset, limit=limit, key=key)
+def page(limit: int, offset: int, key: str, after: str | None = None) -> Page:
+    """The window of a list whose items are named by the variable `key`, of the kind of the same name."""
+    return Page(offset=offset, limit=limit, key=key, after=None if after is None else entity(key, after).value)
 
 
 def existing(kind: str, slug: str, what: str) -> ox.NamedNode:

@@ -13,7 +13,7 @@ from kg.facts import STATUS
 from ..jsonld import document
 from ..lookups import decision_period, entity, one_per_item
 from ..models import ApplicationsPublic, ApplicationSummary
-from . import JSON_OR_JSONLD, LIST_RESPONSES, Limit, LookupsDep, Offset, SlugFilter, page
+from . import JSON_OR_JSONLD, PAGED_RESPONSES, After, Limit, LookupsDep, Offset, SlugFilter, page
 
 ApplicationStatus = StrEnum("ApplicationStatus", {word: word for word in STATUS})
 
@@ -37,9 +37,9 @@ router = APIRouter(prefix="/applications", tags=["applications"])
 
 
 @router.get("", response_model=ApplicationsPublic, summary="List and filter the regulatory applications",
-            responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
+            responses={200: JSON_OR_JSONLD, **PAGED_RESPONSES})
 async def list_applications(
-    request: Request, lookups: LookupsDep, limit: Limit = 50, offset: Offset = 0,
+    request: Request, lookups: LookupsDep, limit: Limit = 50, offset: Offset = 0, after: After = None,
     product: SlugFilter = None, regulator: SlugFilter = None, jurisdiction: SlugFilter = None,
     status: Annotated[ApplicationStatus | None, Query(description="The application's status")] = None,
     from_: FromDate = None,
@@ -52,6 +52,11 @@ async def list_applications(
             bindings[name] = entity(kind, value)
     if status is not None:
         bindings["status"] = ox.NamedNode(str(STATUS[status.value]))
-    found = await lookups.rows("applications", bindings, page(limit, offset, "application"))
+    window = page(limit, offset, "application", after)
+    found = None
+    if (product, regulator, jurisdiction, status, from_, to) == (None,) * 6:
+        found = await lookups.listing("applications", window)  # None over a remote SPARQL server
+    if found is None:
+        found = await lookups.rows("applications", bindings, window)
     data = [ApplicationSummary.from_row(r) for r in one_per_item(found.rows, "application")]
     return document(request, ApplicationsPublic(data=data, count=found.total))

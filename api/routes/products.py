@@ -22,15 +22,19 @@ from ..models import (
     split_iri,
     word,
 )
-from . import JSON_OR_JSONLD, LIST_RESPONSES, RESPONSES, Id, Limit, LookupsDep, Offset, existing, page
+from . import JSON_OR_JSONLD, PAGED_RESPONSES, RESPONSES, After, Id, Limit, LookupsDep, Offset, existing, page
 
 router = APIRouter(prefix="/products", tags=["products"])
 
 
 @router.get("", response_model=ProductsPublic, summary="List the medicinal products",
-            responses={200: JSON_OR_JSONLD, **LIST_RESPONSES})
-async def list_products(request: Request, lookups: LookupsDep, limit: Limit = 50, offset: Offset = 0) -> Response:
-    found = await lookups.rows("products", page=page(limit, offset, "product"))
+            responses={200: JSON_OR_JSONLD, **PAGED_RESPONSES})
+async def list_products(request: Request, lookups: LookupsDep, limit: Limit = 50, offset: Offset = 0,
+                        after: After = None) -> Response:
+    window = page(limit, offset, "product", after)
+    found = await lookups.listing("products", window)
+    if found is None:  # no list written by the build: over a remote SPARQL server
+        found = await lookups.rows("products", page=window)
     data = [ProductSummary(iri=r["product"], id=split_iri(r["product"])[1], label=r.get("label"),
                            inn=r.get("inn"), application_count=int(r["applications"]))
             for r in one_per_item(found.rows, "product")]

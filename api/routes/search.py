@@ -45,6 +45,8 @@ async def search(request: Request, lookups: LookupsDep, q: Text, limit: Limit = 
     if match == "exact-first":
         found = await lookups.rows("search-exact", spellings(q), window)
     if found is None or not found.total:
+        found = await lookups.search_names(q, window)  # None over a remote SPARQL server
+    if found is None:
         found = await lookups.rows("search-contains", {"text": ox.Literal(q)}, window)
     data = []
     for r in found.rows:

@@ -14,18 +14,21 @@ from typing import Annotated
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, RDF, RDFS
+from starlette.types import Receive, Scope, Send
 
 from kg.rq import query_files
 from kg.vocab import ONTOLOGY_IRI, PREFIXES
 
 from ..answers import AnswerResponse
+from ..cache import ENTRY_SHARE, AnswerCache, CachedAnswer, CurrentBuild, etag, matches, normalised
 from ..errors import (
     BYTE_LIMIT_HEADER,
     ROW_LIMIT_HEADER,
+    AnswersBusy,
     BadRequest,
     NotAcceptable,
     QueryError,
@@ -40,7 +43,7 @@ from ..jobs import QueryJob
 from ..lookups import Lookups
 from ..screen import check_not_empty, check_size_and_nesting
 from ..settings import Settings
-from . import RETRY_AFTER, LookupsDep, SettingsDep
+from . import RETRY_AFTER
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
@@ -125,17 +128,33 @@ _FORM_SCHEMA = {
 }
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
+async def _body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    declared = _header(scope, b"content-length")
     if declared.isdigit() and int(declared) > limit:
         raise QueryTooLarge(f"The request body is {declared} bytes; this endpoint accepts at most {limit}.")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise QueryTooLarge(f"The request body is over {limit} bytes, this endpoint's limit.")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class ClientGone(Exception):
+    """The client went away before its request's body was complete: nobody to answer."""
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
 
 
 def _text(data: bytes, what: str) -> str:
@@ -184,90 +203,55 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
     return triples
 
 
-def _error_answer(exc: QueryError, settings: Settings) -> PlainTextResponse:
-    headers = headers_for(exc, settings.max_rows, settings.max_answer_bytes)
-    return PlainTextResponse(exc.message + "\n", status_code=exc.status, headers=headers)
+class SparqlEndpoint:
+    """The `/sparql` route, as a plain ASGI app: a point lookup costs a fraction of a millisecond here, which
+    FastAPI's parameter handling would double (its OpenAPI description comes from `router` below, which
+    is routed after it). `api.guards` and `api.headers` stand in front of it as of every route."""
 
+    def __init__(self, lookups: Lookups, settings: Settings, cache: AnswerCache | None):
+        self.lookups, self.settings, self.pool = lookups, settings, lookups.pool
+        self.cache = cache
+        # The build being served, read at each query (a readlink); emptying the cache when it changes.
+        self.current = CurrentBuild(settings.store_dir, cache) if cache is not None else None
 
-async def _describe_service(request: Request, lookups: Lookups, settings: Settings,
-                            requested: tuple[str, ...]) -> Response:
-    fmt = negotiate(request.headers.get("accept"), ["graph"], requested)
-    if fmt is None:
-        raise NotAcceptable(f"The service description is available as {offered('graph')}.")
-    endpoint = settings.public_url() + "/sparql"  # never from the request's Host header
-    try:
-        _, manifest = await lookups.manifest()
-        graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
-    except Unavailable:
-        graphs = []
-    prefixes = {"sd": str(SD), **{p: ns for p, ns in PREFIXES.items() if p != "id"}}
-    body = ox.serialize(service_description(endpoint, graphs, settings), format=fmt.syntax, prefixes=prefixes)
-    return Response(body, media_type=fmt.media_type, headers={"Vary": "Accept"})
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            if scope["method"] == "POST":
+                await self._post(scope, receive, send)
+            else:
+                await self._get(scope, send)
+        except QueryError as exc:
+            await _send_error(send, exc, self.settings)
+        except ClientGone:
+            pass
 
-
-async def _answer(request: Request, lookups: Lookups, settings: Settings, query: str,
-                  default_graphs: list[str] | tuple[str, ...], named_graphs: list[str] | tuple[str, ...],
-                  requested: list[str] | tuple[str, ...]) -> Response:
-    check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
-    check_not_empty(query)
-    accept = request.headers.get("accept")
-    chosen = {kind: fmt.name for kind in ("solutions", "graph")
-              if (fmt := negotiate(accept, [kind], requested)) is not None}
-    if not chosen:
-        raise NotAcceptable(f"A query's answer is available as {offered('solutions', 'graph')}.")
-    dataset = bool(default_graphs or named_graphs)
-    job = QueryJob(query, chosen, default_graphs=tuple(default_graphs) if dataset else None,
-                   named_graphs=tuple(named_graphs) if dataset else None)
-    answer = await lookups.pool.fetch(job)  # streamed from the server's hold on it (api.answers)
-    build = answer.head.build
-    return AnswerResponse(answer, headers={"Vary": "Accept", **({BUILD_HEADER: Path(build).name} if build else {})})
-
-
-router = APIRouter(tags=["sparql"])
-
-
-@router.get("/sparql", summary="SPARQL query by GET, or the service description", description=_DESCRIPTION,
-            responses={200: {"content": _RESULTS}, **_ERRORS})
-async def sparql_get(
-    request: Request,
-    lookups: LookupsDep,
-    settings: SettingsDep,
-    query: Annotated[str | None, Query(description=_QUERY_HELP, openapi_examples=ExampleQueries())] = None,
-    default_graph_uri: Annotated[tuple[str, ...], Query(alias="default-graph-uri")] = (),
-    named_graph_uri: Annotated[tuple[str, ...], Query(alias="named-graph-uri")] = (),
-    format: Annotated[tuple[str, ...], Query(description=_FORMAT_HELP)] = (),
-) -> Response:
-    try:
-        if "update" in request.query_params:
+    async def _get(self, scope: Scope, send: Send) -> None:
+        fields = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if any(name == "update" for name, _ in fields):
             raise UpdateRefused(READ_ONLY)
-        if len(request.query_params.getlist("query")) > 1:
+        queries = [value for name, value in fields if name == "query"]
+        if len(queries) > 1:
             raise BadRequest("Give one query parameter, not several.")
-        if query is None:
-            return await _describe_service(request, lookups, settings, format)
-        return await _answer(request, lookups, settings, query, default_graph_uri, named_graph_uri, format)
-    except QueryError as exc:
-        return _error_answer(exc, settings)
+        requested = [v for n, v in fields if n == "format"]
+        if not queries:
+            await self._describe_service(scope, send, requested)
+            return
+        await self._answer(scope, send, queries[0], [v for n, v in fields if n == "default-graph-uri"],
+                           [v for n, v in fields if n == "named-graph-uri"], requested)
 
-
-@router.post("/sparql", summary="SPARQL query by POST", description=_DESCRIPTION,
-             responses={200: {"content": _RESULTS}, **_ERRORS,
-                        415: _text_error("Neither a form nor application/sparql-query")},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
-                 "application/sparql-query": {"schema": {"type": "string"}}}}})
-async def sparql_post(request: Request, lookups: LookupsDep, settings: SettingsDep) -> Response:
-    try:
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        media_type = _header(scope, b"content-type").split(";")[0].strip().lower()
         if media_type == "application/sparql-update":
             raise UpdateRefused(READ_ONLY)
         if media_type not in ("application/x-www-form-urlencoded", "application/sparql-query"):
             raise UnsupportedMediaType("POST a form (application/x-www-form-urlencoded) or the query itself "
                                        "(application/sparql-query).")
-        body = await _body(request, settings.max_body_bytes)
-        url = request.query_params
+        body = await _body(scope, receive, self.settings.max_body_bytes)
+        url = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         if media_type == "application/sparql-query":
-            return await _answer(request, lookups, settings, _text(body, "query"), url.getlist("default-graph-uri"),
-                                 url.getlist("named-graph-uri"), url.getlist("format"))
+            await self._answer(scope, send, _text(body, "query"), [v for n, v in url if n == "default-graph-uri"],
+                               [v for n, v in url if n == "named-graph-uri"], [v for n, v in url if n == "format"])
+            return
         try:
             fields = parse_qsl(_text(body, "form"), keep_blank_values=True, strict_parsing=False, max_num_fields=100)
         except ValueError:
@@ -277,9 +261,129 @@ async def sparql_post(request: Request, lookups: LookupsDep, settings: SettingsD
         queries = [value for name, value in fields if name == "query"]
         if len(queries) != 1:
             raise BadRequest("Give exactly one query field.")
-        return await _answer(request, lookups, settings, queries[0],
-                             [v for n, v in fields if n == "default-graph-uri"] or url.getlist("default-graph-uri"),
-                             [v for n, v in fields if n == "named-graph-uri"] or url.getlist("named-graph-uri"),
-                             [v for n, v in fields if n == "format"] or url.getlist("format"))
-    except QueryError as exc:
-        return _error_answer(exc, settings)
+
+        def field(name: str) -> list[str]:  # from the form, else from the URL
+            return [v for n, v in fields if n == name] or [v for n, v in url if n == name]
+
+        await self._answer(scope, send, queries[0], field("default-graph-uri"), field("named-graph-uri"),
+                           field("format"))
+
+    async def _describe_service(self, scope: Scope, send: Send, requested: list[str]) -> None:
+        settings = self.settings
+        fmt = negotiate(_header(scope, b"accept") or None, ["graph"], requested)
+        if fmt is None:
+            raise NotAcceptable(f"The service description is available as {offered('graph')}.")
+        endpoint = settings.public_url() + "/sparql"  # never from the request's Host header
+        try:
+            _, manifest = await self.lookups.manifest()
+            graphs = [str(ONTOLOGY_IRI), *manifest.get("sources", [])]
+        except Unavailable:
+            graphs = []
+        prefixes = {"sd": str(SD), **{p: ns for p, ns in PREFIXES.items() if p != "id"}}
+        body = ox.serialize(service_description(endpoint, graphs, settings), format=fmt.syntax, prefixes=prefixes)
+        await _send_whole(send, 200, body, fmt.media_type, [(b"vary", b"Accept")])
+
+    async def _answer(self, scope: Scope, send: Send, query: str, default_graphs: list[str],
+                      named_graphs: list[str], requested: list[str]) -> None:
+        settings = self.settings
+        accept = _header(scope, b"accept") or None
+        chosen = {kind: fmt.name for kind in ("solutions", "graph")
+                  if (fmt := negotiate(accept, [kind], requested)) is not None}
+        dataset = bool(default_graphs or named_graphs)
+        defaults, named = (tuple(default_graphs), tuple(named_graphs)) if dataset else (None, None)
+        build = self.current.name() if self.current is not None and chosen else None
+        key = (build, normalised(query), defaults, named, tuple(chosen.items())) if build else None
+        # A kept answer's query passed the screen, and one with the same key nests as deep (only white space and
+        # comments differ); its size is checked again. A client that sends `Cache-Control: no-cache` (or
+        # no-store) asks for an answer made for it.
+        if (key is not None and "no-" not in _header(scope, b"cache-control")
+                and len(query.encode("utf-8", "surrogatepass")) <= settings.max_query_bytes
+                and (kept := self.cache.get(key)) is not None):
+            await self._send_kept(scope, send, kept)
+            return
+        check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
+        check_not_empty(query)
+        if not chosen:
+            raise NotAcceptable(f"A query's answer is available as {offered('solutions', 'graph')}.")
+        job = QueryJob(query, chosen, default_graphs=defaults, named_graphs=named)
+        answer = await self.pool.fetch(job)  # streamed from the server's hold on it (api.answers)
+        answered_by = Path(answer.head.build).name if answer.head.build else None
+        headers = [(b"vary", b"Accept")]
+        if answered_by:
+            headers.append((BUILD_HEADER_RAW, answered_by.encode()))
+        if key is not None and answered_by == build and answer.head.size * ENTRY_SHARE <= self.cache.limit:
+            body = answer.whole()  # small: whole, and still held against the answer budget until sent
+            kept = CachedAnswer(body, answer.head.media_type, answered_by, etag(body))
+            self.cache.put(key, kept)
+            headers += [(b"etag", kept.etag.encode()), CACHE_CONTROL]
+            if matches(_header(scope, b"if-none-match"), kept.etag):
+                answer.reservation.release()
+                await _send_whole(send, 304, b"", None, headers)
+                return
+        await AnswerResponse(answer, headers=headers)(scope, None, send)
+
+    async def _send_kept(self, scope: Scope, send: Send, kept: CachedAnswer) -> None:
+        headers = [(b"vary", b"Accept"), (BUILD_HEADER_RAW, kept.build.encode()), (b"etag", kept.etag.encode()),
+                   CACHE_CONTROL]
+        if matches(_header(scope, b"if-none-match"), kept.etag):
+            await _send_whole(send, 304, b"", None, headers)
+            return
+        # A kept answer sent to a client holds its share of the answer budget, as any answer does: the bytes
+        # are shared with the cache, but outlive it if the entry is dropped while a slow client reads.
+        reservation = self.pool.budget.reserve(len(kept.body))
+        if reservation is None:
+            raise AnswersBusy("The server holds as many answers as it may for clients still reading them; "
+                              "try again shortly.")
+        try:
+            await _send_whole(send, 200, kept.body, kept.media_type, headers)
+        finally:
+            reservation.release()
+
+
+BUILD_HEADER_RAW = BUILD_HEADER.lower().encode()
+# Any cache may keep an answer, but must ask (If-None-Match) before using it again: a new build can come at any
+# time. The answer is the same for every client (no credentials, the public address), so shared caches may too.
+CACHE_CONTROL = (b"cache-control", b"no-cache")
+
+
+async def _send_whole(send: Send, status: int, body: bytes, media_type: str | None,
+                      headers: list[tuple[bytes, bytes]]) -> None:
+    head = list(headers)
+    if media_type is not None:
+        head.append((b"content-type", media_type.encode()))
+    if status != 304:
+        head.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, exc: QueryError, settings: Settings) -> None:
+    headers = headers_for(exc, settings.max_rows, settings.max_answer_bytes)
+    await _send_whole(send, exc.status, (exc.message + "\n").encode("utf-8"), "text/plain; charset=utf-8",
+                      [(name.lower().encode(), value.encode()) for name, value in headers.items()])
+
+
+router = APIRouter(tags=["sparql"])
+
+
+# The OpenAPI description of /sparql. Requests never reach these two: `SparqlEndpoint` is routed before them
+# (`api.app`), and answers them without FastAPI's parameter handling.
+@router.get("/sparql", summary="SPARQL query by GET, or the service description", description=_DESCRIPTION,
+            responses={200: {"content": _RESULTS}, **_ERRORS})
+async def sparql_get(
+    query: Annotated[str | None, Query(description=_QUERY_HELP, openapi_examples=ExampleQueries())] = None,
+    default_graph_uri: Annotated[tuple[str, ...], Query(alias="default-graph-uri")] = (),
+    named_graph_uri: Annotated[tuple[str, ...], Query(alias="named-graph-uri")] = (),
+    format: Annotated[tuple[str, ...], Query(description=_FORMAT_HELP)] = (),
+) -> Response:
+    raise NotImplementedError("answered by SparqlEndpoint")
+
+
+@router.post("/sparql", summary="SPARQL query by POST", description=_DESCRIPTION,
+             responses={200: {"content": _RESULTS}, **_ERRORS,
+                        415: _text_error("Neither a form nor application/sparql-query")},
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA},
+                 "application/sparql-query": {"schema": {"type": "string"}}}}})
+async def sparql_post() -> Response:
+    raise NotImplementedError("answered by SparqlEndpoint")

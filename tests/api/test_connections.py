@@ -184,12 +184,10 @@ def test_the_pool_is_whole_again_after_file_descriptors_ran_out(real_settings, t
                 client.setblocking(False)
                 client.connect_ex(("127.0.0.1", server.port))
                 sockets.append(client)
-            for query in runaways:  # their workers are killed at the deadline while descriptors are short
+            # Their workers are killed at the deadline while descriptors are short. (Connections past the cap
+            # may wait in the kernel's backlog rather than be refused: the cap's 503 is tested on its own above.)
+            for query in runaways:
                 assert query.result(TIMEOUT_S + 2 * MARGIN_S).status_code == 503
-            last = sockets[-1]
-            last.setblocking(True)
-            head = headers_of(last, MARGIN_S)
-            assert head.startswith(b"http/1.1 503") and b"\r\nretry-after: " in head, head
         finally:
             for client in sockets:
                 client.close()

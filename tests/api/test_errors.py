@@ -153,7 +153,7 @@ def test_an_unexpected_failure_is_a_bare_500(settings, monkeypatch):
     with TestClient(create_app(settings.model_copy(update={"query_workers": 1})),
                     raise_server_exceptions=False) as client:
         monkeypatch.setattr(Lookups, "rows", broken)
-        response = client.get("/products")
+        response = client.get("/companies")  # a list the build does not write: read by a query
     assert response.status_code == 500 and response.text == "Internal Server Error"
     assert_no_leak(response, str(settings.store_dir), "Permission denied")
 

@@ -52,3 +52,16 @@ def test_an_application_dated_by_two_sources_shows_the_most_precise_date(real_se
     assert response.status_code == 200, response.text
     (application,) = response.json()["data"]
     assert application["decision_date"] == "2023-06-30"
+
+
+def test_a_page_after_an_item_is_the_page_at_its_offset(client):
+    """Keyset paging: `after` the last id of a page gives the next page, as `offset` does; with the embedded
+    store the list is the build's (kg.listings), over a remote server the query's."""
+    everything = ids(client.get("/applications", params={"limit": 1000}).json()["data"])
+    following = client.get("/applications", params={"limit": 2, "after": everything[1]}).json()
+    assert ids(following["data"]) == everything[2:4] and following["count"] == 5
+    assert ids(client.get("/applications", params={"after": everything[1], "offset": 1}).json()["data"]) == \
+        everything[3:]
+    assert client.get("/applications", params={"after": everything[-1]}).json() == {"data": [], "count": 5}
+    unknown = client.get("/applications", params={"after": "no-such-application"})
+    assert unknown.status_code == 404 and "after" in unknown.text

@@ -24,3 +24,10 @@ def test_authority(client):
     nmpa = client.get("/authorities/nmpa").json()
     assert nmpa["pics_member"] is False
     assert [d["decision_date"] for d in nmpa["decisions"]] == ["2023-06"]
+
+
+def test_authorities_page_after_an_authority_with_the_filter(client):
+    others = ids(client.get("/authorities", params={"pics_member": "false"}).json()["data"])
+    page = client.get("/authorities", params={"pics_member": "false", "after": others[0], "limit": 2}).json()
+    assert ids(page["data"]) == others[1:3] and page["count"] == len(others)
+    assert client.get("/authorities", params={"pics_member": "false", "after": "fda"}).status_code == 404

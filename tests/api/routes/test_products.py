@@ -30,3 +30,12 @@ def test_product_timeline_is_in_date_order_with_sources(client):
     assert china["status"] == "approved" and china["application_type"] == "BLA"
     (citation,) = china["cited_by"]
     assert citation["id"] == SOURCE and citation["quotes"] == ["BLA approvals in Mainland China (June 2023)"]
+
+
+def test_products_list_pages_by_offset_and_after(client):
+    everything = client.get("/products").json()
+    assert everything["count"] == len(everything["data"]) == 1
+    (only,) = ids(everything["data"])
+    assert client.get("/products", params={"after": only}).json() == {"data": [], "count": 1}
+    assert client.get("/products", params={"offset": 1}).json() == {"data": [], "count": 1}
+    assert client.get("/products", params={"after": "not-a-product"}).status_code == 404

@@ -1,0 +1,140 @@
+"""The search index of a build: every label and alias of the graph's resources in SQLite, with FTS5's trigram
+tokenizer, so that a part of a name is found by index lookups instead of by reading every name.
+
+The build writes it next to the store (`write`); it is published with the build and never written again, and
+the API reads it read-only (`search`). It answers what `api/queries/search-contains.rq` answers on the store:
+the resources of the instance namespace with a label or an alias containing the text, ignoring case, each
+with the least such name (`matched`) and a row per label; labels equal to the text (ignoring case) first,
+then by label, then by IRI, a resource without a label before all.
+
+Case is folded as SPARQL's LCASE folds it (Unicode lower case) before anything is indexed, and the trigrams
+are of the folded names, case-sensitive: a text of three characters or more is then one phrase of trigrams,
+an exact substring. Shorter text cannot be split into trigrams, and is looked for in every folded name.
+
+>>> import pyoxigraph as ox, tempfile, pathlib
+>>> store = ox.Store()
+>>> store.add(ox.Quad(ox.NamedNode("https://w3id.org/ctkg/id/product/x"),
+...                   ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), ox.Literal("Fucaso")))
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "search.sqlite"
+>>> write(store, path)
+1
+>>> search(path, "CAS", offset=0, limit=10)
+([{'resource': 'https://w3id.org/ctkg/id/product/x', 'label': 'Fucaso', 'matched': 'Fucaso'}], 1)
+"""
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib.namespace import RDFS, SKOS
+
+from .vocab import ID
+
+FILE = "search.sqlite"
+TRIGRAM = 3  # the tokenizer's unit: shorter text has no trigram to look up
+PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between two looks at the deadline
+
+Row = dict[str, str]
+
+
+class SearchTimeout(Exception):
+    """The search ran past its deadline and was stopped."""
+
+
+def fold(text: str) -> str:
+    """The case-folded text, as SPARQL's LCASE gives it (Unicode lower case, final sigma included)."""
+    return text.lower()
+
+
+def _names(store: ox.Store, predicate: str):
+    """(resource IRI, name) for each `predicate` statement of the default graph on an instance."""
+    for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+        subject, name = quad.subject, quad.object
+        if isinstance(subject, ox.NamedNode) and subject.value.startswith(str(ID)) \
+                and isinstance(name, ox.NamedNode | ox.Literal):
+            yield subject.value, name.value
+
+
+def write(store: ox.Store, path: Path) -> int:
+    """Write the index of the names in `store`'s default graph to `path` (a new file); returns how many names."""
+    labels = list(_names(store, str(RDFS.label)))
+    names = sorted(set(labels) | set(_names(store, str(SKOS.altLabel))))
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(path)
+    try:
+        db.executescript("""
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            CREATE TABLE names (resource TEXT NOT NULL, name TEXT NOT NULL, folded TEXT NOT NULL);
+            CREATE TABLE labels (resource TEXT NOT NULL, label TEXT NOT NULL, folded TEXT NOT NULL);
+            CREATE VIRTUAL TABLE name_trigrams USING fts5(folded, content='names', content_rowid='rowid',
+                                                          tokenize='trigram case_sensitive 1');
+        """)
+        db.executemany("INSERT INTO names VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in names))
+        db.executemany("INSERT INTO labels VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in labels))
+        db.executescript("""
+            INSERT INTO name_trigrams(name_trigrams) VALUES ('rebuild');
+            CREATE INDEX labels_by_resource ON labels (resource);
+        """)
+        db.commit()
+    finally:
+        db.close()
+    return len(names)
+
+
+# The resources whose names contain the text, the least matching name of each, then a row per label, in the
+# order of search-contains.rq. Which names are looked at: those with the text's trigrams (`{candidates}`).
+_SEARCH = """
+WITH hits AS (
+  SELECT resource, MIN(name) AS matched FROM names
+  WHERE {candidates} AND instr(folded, :text) > 0
+  GROUP BY resource
+)
+SELECT hits.resource, labels.label, hits.matched
+FROM hits LEFT JOIN labels ON labels.resource = hits.resource
+ORDER BY CASE WHEN labels.folded IS NULL THEN 0 WHEN labels.folded = :text THEN 1 ELSE 2 END,
+         labels.folded, hits.resource
+"""
+_BY_TRIGRAMS = _SEARCH.format(
+    candidates="rowid IN (SELECT rowid FROM name_trigrams WHERE name_trigrams MATCH :phrase)")
+_BY_SCAN = _SEARCH.format(candidates="1")
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """The index at `path`, read-only; `immutable`: a published index never changes, so SQLite takes no lock.
+    OSError when there is no index there."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no search index at {path}")
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+
+
+def search(path: Path, text: str, offset: int, limit: int, deadline: float | None = None) -> tuple[list[Row], int]:
+    """The rows of the items `offset` to `offset + limit` of the answer, and how many items it has, an item
+    being a run of rows of one resource (as `api.jobs.Page` counts them). `deadline`: a `time.monotonic()`
+    past which the search stops with SearchTimeout."""
+    if "\x00" in text:  # no name holds one (the build refuses control characters), and FTS5 cannot read it
+        return [], 0
+    db = open_read_only(path)
+    try:
+        if deadline is not None:
+            db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        folded = fold(text)
+        if len(folded) >= TRIGRAM:
+            cursor = db.execute(_BY_TRIGRAMS, {"text": folded, "phrase": '"' + folded.replace('"', '""') + '"'})
+        else:
+            cursor = db.execute(_BY_SCAN, {"text": folded})
+        rows, item, previous = [], -1, None
+        for resource, label, matched in cursor:
+            if resource != previous:
+                item, previous = item + 1, resource
+            if offset <= item < offset + limit:
+                rows.append({"resource": resource, **({"label": label} if label is not None else {}),
+                             "matched": matched})
+        return rows, item + 1
+    except sqlite3.OperationalError as exc:
+        if deadline is not None and time.monotonic() > deadline:
+            raise SearchTimeout(str(exc)) from None
+        raise
+    finally:
+        db.close()
