@@ -49,27 +49,25 @@ def connect(port: int) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=MARGIN_S)
 
 
-def first_line(client: socket.socket, timeout: float) -> bytes:
-    """The status line of what the server sends (b"" if it closes without a word); TimeoutError if nothing comes."""
+def read_until(client: socket.socket, marker: bytes, timeout: float) -> bytes:
+    """What the server sends up to `marker` (less if it closes first); TimeoutError if nothing comes in time."""
     client.settimeout(timeout)
     received = b""
-    while b"\r\n" not in received:
+    while marker not in received:
         chunk = client.recv(4096)
         if not chunk:
             break
         received += chunk
-    return received.split(b"\r\n")[0]
+    return received
+
+
+def first_line(client: socket.socket, timeout: float) -> bytes:
+    """The status line of what the server sends (b"" if it closes without a word)."""
+    return read_until(client, b"\r\n", timeout).split(b"\r\n")[0]
 
 
 def headers_of(client: socket.socket, timeout: float) -> bytes:
-    client.settimeout(timeout)
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = client.recv(4096)
-        if not chunk:
-            break
-        received += chunk
-    return received.lower()
+    return read_until(client, b"\r\n\r\n", timeout).lower()
 
 
 class Drip:
