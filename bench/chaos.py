@@ -38,16 +38,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import soak  # noqa: E402
 from tests.support.processes import is_dead, resident_mb  # noqa: E402
 from tests.support.servers import CtkgServer, ServerError  # noqa: E402
 
 LIGHT = ["rest: product by id", "rest: authority by id", "rest: company by id", "rest: product timeline",
          "sparql: one product's applications"]
 HEAVY = "sparql: competency question"
-POINT = """SELECT ?application ?regulator ?status ?date WHERE {
-  ?application ctkg:product ?product ; ctkg:regulator ?regulator ; ctkg:status ?status .
-  OPTIONAL { ?application ctkg:decisionDate ?date }
-}"""
 HTTP_TIMEOUT_S = 30  # well past the server's query deadline: no answer by then is no answer
 FAILED_5XX = "5xx other than 503"
 
@@ -104,17 +101,11 @@ def graph_of(base: str) -> Graph:
 
 
 def request_for(kind: str, graph: Graph, rng: random.Random) -> tuple[str, dict]:
-    if kind == "rest: product by id":
-        return f"/products/{rng.choice(graph.products)}", {}
-    if kind == "rest: authority by id":
-        return f"/authorities/{rng.choice(graph.authorities)}", {}
-    if kind == "rest: company by id":
-        return f"/companies/{rng.choice(graph.companies)}", {}
-    if kind == "rest: product timeline":
-        return f"/products/{rng.choice(graph.products)}/timeline", {}
+    """The path and query parameters of one request of this kind: the light lookups are soak's own."""
     if kind == "sparql: one product's applications":
-        product = f"<https://w3id.org/ctkg/id/product/{rng.choice(graph.products)}>"
-        return "/sparql", {"query": POINT.replace("?product", product)}
+        return soak.request_for("sparql: point lookup", graph, rng)
+    if kind in LIGHT:
+        return soak.request_for(kind, graph, rng)
     return "/sparql", {"query": graph.questions[rng.choice(sorted(graph.questions))]}
 
 
