@@ -9,8 +9,10 @@ build and replaces only the graphs of the files that changed. Either way the new
 validation pipeline that `ctkg validate` also runs (`kg.validate.check`).
 """
 
+import shutil
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -22,12 +24,12 @@ import pyoxigraph as ox
 from . import __version__, listings, search_index, stats
 from .compile import Cache, Compilation, Context, compile_facts
 from .errors import BuildError
-from .incremental import Previous, apply_change, can_update, previous_build
+from .incremental import Plan, Previous, apply_change, can_update, plan_change, previous_build, touched
 from .ontology import load_ontology
 from .settings import Settings
 from .shacl import load_shapes
 from .shape_plan import plan_shapes
-from .store import StoreLayout, distinct_triples, load_graphs
+from .store import StoreLayout, distinct_triples, load_graphs, read_manifest
 from .validate import check
 
 Progress = Callable[[str], None]
@@ -182,20 +184,42 @@ def _fresh(compilation: Compilation, build_dir: Path, phases: dict[str, float],
         del store  # closes the database, even when a traceback keeps this frame alive
 
 
+def _derive_change(store: ox.Store, build_dir: Path, previous: Previous, plan: Plan, cache: Cache,
+                   classes_before: Counter, progress: Progress) -> dict:
+    """`_derive` for an incremental build: the previous build's files, copied and updated for the resources the
+    change touched; the whole derivation again when they are missing or of another layout."""
+    try:
+        manifest = read_manifest(previous.build_dir)
+        for name in (search_index.FILE, listings.FILE):
+            shutil.copyfile(previous.build_dir / name, build_dir / name)
+        nodes = touched(plan, cache)
+        search_index.update(store, build_dir / search_index.FILE, plan.affected)
+        lists = listings.update(store, build_dir / listings.FILE, nodes, plan.affected)
+        classes = stats.updated(manifest["classes"], classes_before, stats.types(store, plan.affected), store)
+    except (OSError, KeyError, search_index.StaleFile, listings.StaleFile) as exc:
+        progress(f"the search index and lists are derived anew: the previous build's cannot be updated ({exc!r})")
+        return _derive(store, build_dir)
+    return {"lists": lists, "classes": classes}
+
+
 def _update(compilation: Compilation, layout: StoreLayout, previous: Previous, build_dir: Path,
             phases: dict[str, float], progress: Progress) -> tuple[dict[str, int], dict]:
     """An incremental build: the previous store, with the graphs of changed and removed files replaced; what
-    the API reads beside the store is derived again (`_derive`) while the changed nodes are checked."""
+    the API reads beside the store is updated from the previous build's (`_derive_change`) while the changed
+    nodes are checked."""
     with _timed(phases, "load"):
         layout.checkpoint(previous.build_dir, build_dir / "oxigraph")
         store = ox.Store(str(build_dir / "oxigraph"))
     try:
         with _timed(phases, "load"):
-            change = apply_change(compilation, store, previous, progress)
+            plan = plan_change(compilation, previous)
+            classes_before = stats.types(store, plan.affected)
+            change = apply_change(plan, store, previous, compilation.cache, progress)
         progress(f"validating the {len(change.affected)} node(s) of the changed files and the nodes linking to them")
         with ThreadPoolExecutor(1) as beside:
             with _timed(phases, "check"):
-                derived = beside.submit(_derive, store, build_dir)
+                derived = beside.submit(_derive_change, store, build_dir, previous, plan, compilation.cache,
+                                        classes_before, progress)
                 result = check(compilation, store, changed=change.affected, progress=progress)
             with _timed(phases, "derive"):
                 derived = derived.result()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .compile import Compilation, Context
+from .compile import Cache, Compilation, Compiled, Context
 from .errors import BuildError, StoreError
 from .store import StoreLayout, load_named_graphs, mirror_into_default, named_quads, unmirror_from_default
 
@@ -31,10 +31,21 @@ class Previous:
 
 
 @dataclass
+class Plan:
+    """What changed since the previous build: the files to load, the graphs to drop, the subjects touched."""
+
+    changed: list[Compiled]  # files new or changed since the previous build
+    removed: list[str]  # paths of files gone since
+    graphs_out: set[str]  # source graphs to drop: those of the removed files and the old versions of the changed
+    old_keys: list[str]  # cache keys of those old versions
+    affected: set[str]  # every subject the change can touch: those of the new files and of the old versions
+
+
+@dataclass
 class Change:
     """What replacing the changed graphs did to the store."""
 
-    affected: set[str]  # every subject the change can touch: those of the new files and of the old versions
+    affected: set[str]  # as in the Plan
     counts: dict[str, int]  # the new store's quads and triples, and how many files' graphs were loaded
 
 
@@ -57,17 +68,13 @@ def can_update(compilation: Compilation, previous: Previous) -> bool:
                if path not in order or files[order[path]].key != f["key"])
 
 
-def apply_change(compilation: Compilation, store: ox.Store, previous: Previous,
-                 progress: Callable[[str], None] = lambda _: None) -> Change:
-    """Replace, in `store` (a checkpoint of the previous build), the graphs of the changed and removed files,
-    and bring the default graph in step."""
+def plan_change(compilation: Compilation, previous: Previous) -> Plan:
+    """The files that changed or went since `previous`, and the subjects of their new and old versions;
+    BuildError when the cache lost an old version."""
     before = previous.files
     changed = [c for c in compilation.files if before.get(c.path, {}).get("key") != c.key]
     removed = [p for p in before if p not in compilation.order]
     replaced = [c.path for c in changed if c.path in before]
-    graphs_out = {before[p]["source"] for p in removed + replaced}
-    graphs_in = {c.source for c in changed}
-
     affected: set[str] = set()
     for c in changed:
         affected.update(compilation.part(c.source).subjects)
@@ -77,12 +84,31 @@ def apply_change(compilation: Compilation, store: ox.Store, previous: Previous,
             raise BuildError(f"the compiled form of the previous {path} is missing from {compilation.cache.root}; "
                              "run `ctkg build --full`")
         affected.update(old.subjects)
-    progress(f"updating the previous build: {len(changed)} changed, {len(removed)} removed file(s)")
+    return Plan(changed, removed, {before[p]["source"] for p in removed + replaced},
+                [before[p]["key"] for p in removed + replaced], affected)
 
-    lost_quads, lost = _leaving(store, graphs_out)
-    for graph in sorted(graphs_out):
+
+def touched(plan: Plan, cache: Cache) -> set[str]:
+    """The IRIs of every subject and object of the triples that the change adds or takes away (of the new and
+    the old versions of the files, whole): a superset of the resources whose description can have changed."""
+    nodes = set(plan.affected)
+    for key in [c.key for c in plan.changed] + plan.old_keys:
+        for quad in ox.parse(path=str(cache.quads_path(key)), format=ox.RdfFormat.N_QUADS):
+            if isinstance(quad.object, ox.NamedNode):
+                nodes.add(quad.object.value)
+    return nodes
+
+
+def apply_change(plan: Plan, store: ox.Store, previous: Previous, cache: Cache,
+                 progress: Callable[[str], None] = lambda _: None) -> Change:
+    """Replace, in `store` (a checkpoint of the previous build), the graphs of the changed and removed files,
+    and bring the default graph in step."""
+    progress(f"updating the previous build: {len(plan.changed)} changed, {len(plan.removed)} removed file(s)")
+    graphs_in = {c.source for c in plan.changed}
+    lost_quads, lost = _leaving(store, plan.graphs_out)
+    for graph in sorted(plan.graphs_out):
         store.remove_graph(ox.NamedNode(graph))
-    load_named_graphs(store, [compilation.cache.quads_path(c.key) for c in changed])
+    load_named_graphs(store, [cache.quads_path(c.key) for c in plan.changed])
     unmirror_from_default(store, lost)  # only these can have lost their last named graph
     mirror_into_default(store, [ox.NamedNode(graph) for graph in sorted(graphs_in)])
     gained_quads, gained = _leaving(store, graphs_in)
@@ -90,7 +116,7 @@ def apply_change(compilation: Compilation, store: ox.Store, previous: Previous,
     triples = previous.inputs["triples"] - len(lost) + len(gained)
     # The quads are those of the named graphs plus the default graph, which holds each distinct triple once.
     quads = previous.inputs["quads"] - previous.inputs["triples"] - lost_quads + gained_quads + triples
-    return Change(affected, {"quads": quads, "triples": triples, "changed": len(changed)})
+    return Change(plan.affected, {"quads": quads, "triples": triples, "changed": len(plan.changed)})
 
 
 def _leaving(store: ox.Store, graphs: set[str]) -> tuple[int, set[tuple]]:

@@ -5,7 +5,9 @@ lookup rather than a query that reads, sorts and counts the whole list.
 Each list is the answer of its query in `kg/store_queries/` (the queries the API runs for one item or over a
 remote SPARQL server), cut into items as `api.jobs.Page` cuts an answer: an item is a run of consecutive rows
 with the same key (a product listed twice when it has two labels is two runs). An item is stored with its
-rows, its position and its IRI, so that a page starts at an offset or after an item (keyset paging).
+rows, its sort key (the list's order, as text) and its IRI, so that a page starts at an offset or after an
+item (keyset paging). After a change, a build updates the previous build's file (`update`): only the items
+of the resources the change touched are written again.
 
 >>> import pyoxigraph as ox, tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / FILE
@@ -17,52 +19,86 @@ rows, its position and its IRI, so that a page starts at an offset or after an i
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import URIRef
 
 from .rq import read_query
-from .vocab import PREFIXES
+from .sparql_text import bind_rows
+from .vocab import CTKG, PREFIXES
 
 FILE = "lists.sqlite"
-
+SCHEMA = 2  # the file's layout (SQLite's user_version): an incremental build updates only a file of this layout
+SEP = "\x01"  # between the parts of a sort key: below every character a label or an IRI may hold
 
 Row = dict[str, str]
 
 
-def _text_key(value: str | None) -> tuple:
-    """A value's place in a SPARQL ORDER BY: unbound first, then strings by code point."""
-    return (0, "") if value is None else (1, value)
+def _text(value: str | None) -> str:
+    """A value's place in a SPARQL ORDER BY of LCASE(STR(value)): unbound first, then by code point (which
+    SQLite's byte order of UTF-8 keeps; LCASE as Python's lower())."""
+    return "0" if value is None else "1" + value.lower()
 
 
-def application_order(row: Row) -> tuple:
+def by_label(key: str) -> Callable[[Row], str]:
+    """`ORDER BY LCASE(STR(?label)) ?<key>`."""
+    return lambda row: _text(row.get("label")) + SEP + row[key]
+
+
+def application_order(row: Row) -> str:
     """`ORDER BY LCASE(STR(?productLabel)) (!BOUND(?decisionDate)) ?date ?application`, as in
-    `api/queries/applications.rq` (LCASE as Python's lower())."""
-    label = row.get("productLabel")
-    return (_text_key(None if label is None else label.lower()), "decisionDate" not in row,
-            _text_key(row.get("decisionDate")), row["application"])
+    `api/queries/applications.rq`."""
+    date = row.get("decisionDate")
+    return _text(row.get("productLabel")) + SEP + ("1" if date is None else "0" + date) + SEP + row["application"]
+
+
+def _linking(store: ox.Store, predicate: URIRef, targets: Iterable[ox.NamedNode]) -> set[ox.NamedNode]:
+    """The subjects with a `predicate` statement on one of `targets`, in the default graph."""
+    return {q.subject for target in targets
+            for q in store.quads_for_pattern(None, ox.NamedNode(predicate), target, ox.DefaultGraph())}
+
+
+def authority_dependents(store: ox.Store, changed: set[ox.NamedNode]) -> set[ox.NamedNode]:
+    """The authorities whose row reads a changed node besides their own and their memberships' (whose change
+    touches the authority itself): the label of their jurisdiction."""
+    return _linking(store, CTKG.jurisdiction, changed)
+
+
+def application_dependents(store: ox.Store, changed: set[ox.NamedNode]) -> set[ox.NamedNode]:
+    """The applications whose row reads a changed node besides their own: the label of their product or of their
+    regulator, the regulator's jurisdiction and its label."""
+    regulators = changed | _linking(store, CTKG.jurisdiction, changed)
+    return _linking(store, CTKG.product, changed) | _linking(store, CTKG.regulator, regulators)
 
 
 @dataclass(frozen=True)
 class Listing:
     key: str  # the variable that names an item
+    order: Callable[[Row], str]  # the item's sort key, as text: the list's order is the keys' byte order
     flag: str | None = None  # a boolean variable a client may filter the list on
-    order: Callable[[Row], tuple] | None = None  # the sort, when the query leaves it to Python
+    # The items whose rows read a changed node besides their own triples (a label, a link): an incremental
+    # build writes them again too. Pattern lookups: a query of their union, bound to the changed nodes, took
+    # seconds where the lookups take milliseconds.
+    dependents: Callable[[ox.Store, set[ox.NamedNode]], set[ox.NamedNode]] | None = None
 
 
 LISTS = {
-    "products": Listing("product"),
-    "authorities": Listing("authority", flag="isPicsMember"),
-    "applications": Listing("application", order=application_order),
+    "products": Listing("product", by_label("product")),
+    "authorities": Listing("authority", by_label("authority"), flag="isPicsMember", dependents=authority_dependents),
+    "applications": Listing("application", application_order, dependents=application_dependents),
 }
 
 
-def rows(store: ox.Store, name: str) -> list[Row]:
-    """The rows of the list `name` on `store`, each variable's value as text (serialized by pyoxigraph, in
-    Rust, rather than row by row)."""
-    answer = store.query(read_query("kg", "store_queries", name), prefixes=PREFIXES)
+def rows(store: ox.Store, name: str, only: Iterable[str] | None = None) -> list[Row]:
+    """The rows of the list `name` on `store` (of the items `only` names, if given), each variable's value as
+    text (serialized by pyoxigraph, in Rust, rather than row by row)."""
+    text = read_query("kg", "store_queries", name)
+    if only is not None:
+        text = bind_rows(text, LISTS[name].key, (ox.NamedNode(iri) for iri in sorted(only)))
+    answer = store.query(text, prefixes=PREFIXES)
     bindings = json.loads(answer.serialize(format=ox.QueryResultsFormat.JSON))["results"]["bindings"]
     return [{var: term["value"] for var, term in binding.items()} for binding in bindings]
 
@@ -78,35 +114,75 @@ def items(found: list[Row], key: str) -> list[list[Row]]:
     return runs
 
 
+def _sorted_items(found: list[Row], listing: Listing) -> list[tuple[str, list[Row]]]:
+    """The items of `found` with their sort keys, in order: rows with the same key are one item (in the
+    list's order they are consecutive rows of the same resource)."""
+    by_key: dict[str, list[Row]] = {}
+    for row in found:
+        by_key.setdefault(listing.order(row), []).append(row)
+    return sorted(by_key.items())
+
+
+def _insert(db: sqlite3.Connection, name: str, listing: Listing, found: list[Row]) -> None:
+    db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)", (
+        (name, key, run[0][listing.key], _flag(run[0], listing), json.dumps(run, ensure_ascii=False))
+        for key, run in _sorted_items(found, listing)))
+
+
+def _count(db: sqlite3.Connection, name: str) -> int:
+    return db.execute("SELECT COUNT(*) FROM items WHERE list = ?", (name,)).fetchone()[0]
+
+
 def write(store: ox.Store, path: Path) -> dict[str, int]:
     """Write every list of `store` to `path` (a new file); returns how many items each has."""
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
-    counts = {}
     try:
-        db.executescript("""
+        db.executescript(f"""
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
-            CREATE TABLE items (list TEXT NOT NULL, position INTEGER NOT NULL, iri TEXT NOT NULL, flag INTEGER,
-                                rows TEXT NOT NULL, PRIMARY KEY (list, position)) WITHOUT ROWID;
+            PRAGMA user_version = {SCHEMA};
+            CREATE TABLE items (list TEXT NOT NULL, sort TEXT NOT NULL, iri TEXT NOT NULL, flag INTEGER,
+                                rows TEXT NOT NULL);
         """)
         for name, listing in LISTS.items():
-            found = rows(store, name)
-            if listing.order is not None:
-                found.sort(key=listing.order)
-            runs = items(found, listing.key)
-            db.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)", (
-                (name, position, run[0][listing.key], _flag(run[0], listing), json.dumps(run, ensure_ascii=False))
-                for position, run in enumerate(runs)))
-            counts[name] = len(runs)
+            _insert(db, name, listing, rows(store, name))
         db.executescript("""
+            CREATE UNIQUE INDEX items_in_order ON items (list, sort);
             CREATE INDEX items_by_iri ON items (list, iri);
-            CREATE INDEX items_by_flag ON items (list, flag, position);
+            CREATE INDEX items_by_flag ON items (list, flag, sort);
         """)
         db.commit()
+        return {name: _count(db, name) for name in LISTS}
     finally:
         db.close()
-    return counts
+
+
+class StaleFile(Exception):
+    """The lists file is of another layout than this code writes: write it anew."""
+
+
+def update(store: ox.Store, path: Path, touched: set[str], changed: set[str]) -> dict[str, int]:
+    """Bring the lists at `path` (a copy of the previous build's) in step with `store`, after a change whose
+    triples have their subject or object among `touched`, and whose changed subjects are `changed`: every
+    item of those resources, and of the resources whose rows read one of `changed`, is written again.
+    Returns how many items each list has; StaleFile when `path` is of another layout."""
+    db = sqlite3.connect(path)
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            raise StaleFile(path)
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        for name, listing in LISTS.items():
+            redo = set(touched)
+            if listing.dependents is not None:
+                redo.update(n.value for n in listing.dependents(store, {ox.NamedNode(iri) for iri in changed}))
+            db.executemany("DELETE FROM items WHERE list = ? AND iri = ?", ((name, iri) for iri in redo))
+            _insert(db, name, listing, rows(store, name, only=redo))
+        db.commit()
+        return {name: _count(db, name) for name in LISTS}
+    finally:
+        db.close()
 
 
 def _flag(row: Row, listing: Listing) -> int | None:
@@ -134,16 +210,19 @@ def page(path: Path, name: str, offset: int, limit: int, after: str | None = Non
         if flag is not None:
             where, values["flag"] = where + " AND flag = :flag", int(flag)
         if after is not None:
-            position = db.execute(f"SELECT MIN(position) FROM items WHERE {where} AND iri = :after",
-                                  {**values, "after": after}).fetchone()[0]
-            if position is None:
+            start = db.execute(f"SELECT MIN(sort) FROM items WHERE {where} AND iri = :after",
+                               {**values, "after": after}).fetchone()[0]
+            if start is None:
                 raise NotListed(after)
-            where += " AND position > :position"
-            values["position"] = position
-        if flag is None and after is None:  # positions run from 0 without a gap: the offset is a position
-            query = f"SELECT rows FROM items WHERE {where} AND position >= :offset ORDER BY position LIMIT :limit"
-        else:
-            query = f"SELECT rows FROM items WHERE {where} ORDER BY position LIMIT :limit OFFSET :offset"
+            where += " AND sort > :start"
+            values["start"] = start
+        # The offset is skipped in an index of the sort keys alone, then the page read from its first key.
+        first = db.execute(f"SELECT sort FROM items WHERE {where} ORDER BY sort LIMIT 1 OFFSET :offset",
+                           values).fetchone()
+        if first is None:
+            return []
+        values["first"] = first[0]
+        query = f"SELECT rows FROM items WHERE {where} AND sort >= :first ORDER BY sort LIMIT :limit"
         return [row for (run,) in db.execute(query, values) for row in json.loads(run)]
     finally:
         db.close()

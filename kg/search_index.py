@@ -1,7 +1,8 @@
 """The search index of a build: every label and alias of the graph's resources in SQLite, with FTS5's trigram
 tokenizer, so that a part of a name is found by index lookups instead of by reading every name.
 
-The build writes it next to the store (`write`); it is published with the build and never written again, and
+The build writes it next to the store (`write`), or after a change updates a copy of the previous build's
+(`update`); it is published with the build and never written again, and
 the API reads it read-only (`search`). It answers what `api/queries/search-contains.rq` answers on the store:
 the resources of the instance namespace with a label or an alias containing the text, ignoring case, each
 with the least such name (`matched`) and a row per label; labels equal to the text (ignoring case) first,
@@ -47,40 +48,86 @@ def fold(text: str) -> str:
     return text.lower()
 
 
-def _names(store: ox.Store, predicate: str):
-    """(resource IRI, name) for each `predicate` statement of the default graph on an instance."""
-    for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, ox.DefaultGraph()):
-        subject, name = quad.subject, quad.object
-        if isinstance(subject, ox.NamedNode) and subject.value.startswith(str(ID)) \
+SCHEMA = 2  # the file's layout (SQLite's user_version): an incremental build updates only a file of this layout
+
+
+class StaleFile(Exception):
+    """The index is of another layout than this code writes: write it anew."""
+
+
+def _names(store: ox.Store, predicate: str, subject: str | None = None):
+    """(resource IRI, name) for each `predicate` statement of the default graph on an instance (`subject`)."""
+    about = None if subject is None else ox.NamedNode(subject)
+    for quad in store.quads_for_pattern(about, ox.NamedNode(predicate), None, ox.DefaultGraph()):
+        subject_, name = quad.subject, quad.object
+        if isinstance(subject_, ox.NamedNode) and subject_.value.startswith(str(ID)) \
                 and isinstance(name, ox.NamedNode | ox.Literal):
-            yield subject.value, name.value
+            yield subject_.value, name.value
+
+
+def _names_of(store: ox.Store, subject: str | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The (resource, name) pairs to index, labels and aliases, and the (resource, label) pairs."""
+    labels = list(_names(store, str(RDFS.label), subject))
+    return sorted(set(labels) | set(_names(store, str(SKOS.altLabel), subject))), labels
+
+
+def _insert(db: sqlite3.Connection, names: list[tuple[str, str]], labels: list[tuple[str, str]]) -> None:
+    db.executemany("INSERT INTO names VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in names))
+    db.executemany("INSERT INTO labels VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in labels))
 
 
 def write(store: ox.Store, path: Path) -> int:
     """Write the index of the names in `store`'s default graph to `path` (a new file); returns how many names."""
-    labels = list(_names(store, str(RDFS.label)))
-    names = sorted(set(labels) | set(_names(store, str(SKOS.altLabel))))
+    names, labels = _names_of(store)
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     try:
-        db.executescript("""
+        db.executescript(f"""
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
+            PRAGMA user_version = {SCHEMA};
             CREATE TABLE names (resource TEXT NOT NULL, name TEXT NOT NULL, folded TEXT NOT NULL);
             CREATE TABLE labels (resource TEXT NOT NULL, label TEXT NOT NULL, folded TEXT NOT NULL);
             CREATE VIRTUAL TABLE name_trigrams USING fts5(folded, content='names', content_rowid='rowid',
                                                           tokenize='trigram case_sensitive 1');
         """)
-        db.executemany("INSERT INTO names VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in names))
-        db.executemany("INSERT INTO labels VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in labels))
+        _insert(db, names, labels)
         db.executescript("""
             INSERT INTO name_trigrams(name_trigrams) VALUES ('rebuild');
+            CREATE INDEX names_by_resource ON names (resource);
             CREATE INDEX labels_by_resource ON labels (resource);
         """)
         db.commit()
     finally:
         db.close()
     return len(names)
+
+
+def update(store: ox.Store, path: Path, subjects: set[str]) -> int:
+    """Bring the index at `path` (a copy of the previous build's) in step with `store` for the names of
+    `subjects`, the only resources whose names a change can have changed; returns how many names it holds.
+    StaleFile when `path` is of another layout."""
+    db = sqlite3.connect(path)
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            raise StaleFile(path)
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        for subject in sorted(subjects):
+            # An external-content FTS5 table forgets a row only when told the row's old text.
+            old = db.execute("SELECT rowid, folded FROM names WHERE resource = ?", (subject,)).fetchall()
+            db.executemany("INSERT INTO name_trigrams(name_trigrams, rowid, folded) VALUES ('delete', ?, ?)", old)
+            db.execute("DELETE FROM names WHERE resource = ?", (subject,))
+            db.execute("DELETE FROM labels WHERE resource = ?", (subject,))
+            names, labels = _names_of(store, subject)
+            for resource, name in names:
+                rowid = db.execute("INSERT INTO names VALUES (?, ?, ?)", (resource, name, fold(name))).lastrowid
+                db.execute("INSERT INTO name_trigrams(rowid, folded) VALUES (?, ?)", (rowid, fold(name)))
+            db.executemany("INSERT INTO labels VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in labels))
+        db.commit()
+        return db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
+    finally:
+        db.close()
 
 
 # The resources whose names contain the text, the least matching name of each, then a row per label, in the

@@ -12,7 +12,7 @@ never become syntax. A variable left out of the bindings stays free, as with sub
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
 
@@ -76,12 +76,36 @@ def values_block(bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
     return f"VALUES ({names}) {{ ({terms}) }}"
 
 
+def rows_block(name: str, terms: Iterable[ox.NamedNode | ox.Literal]) -> str:
+    """`VALUES ?name { <iri> "literal" ... }`: one variable, a row per term; checked as `values_block` checks.
+
+    >>> rows_block("p", [ox.NamedNode("http://example.org/x"), ox.NamedNode("http://example.org/y")])
+    'VALUES ?p { <http://example.org/x> <http://example.org/y> }'
+    """
+    terms = list(terms)
+    if not VARIABLE.fullmatch(name):
+        raise ValueError(f"{name!r} is not a variable name (letters, digits and _, without ? or $)")
+    for term in terms:
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise ValueError(f"the values of ?{name} must be IRIs or literals, not {type(term).__name__}")
+    return f"VALUES ?{name} {{ {' '.join(str(term) for term in terms)} }}"
+
+
 def bind_values(text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
     """The query with `bindings` as a VALUES block opening each of its WHERE groups. Raises ValueError when
     there are bindings and the query has no `WHERE {` to put them in (write the keyword WHERE out)."""
     if not bindings:
         return text
-    block = values_block(bindings)
+    return _open_where_groups(text, values_block(bindings))
+
+
+def bind_rows(text: str, name: str, terms: Iterable[ox.NamedNode | ox.Literal]) -> str:
+    """The query with `?name` bound to each of `terms` in turn (`rows_block`), as `bind_values` binds one value:
+    its answer is the union of its answers for each term. No terms: no answer."""
+    return _open_where_groups(text, rows_block(name, terms))
+
+
+def _open_where_groups(text: str, block: str) -> str:
     groups = where_groups(text)
     if not groups:
         raise ValueError("values can be bound only into a query that writes its WHERE keyword out "

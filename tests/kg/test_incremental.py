@@ -4,12 +4,14 @@ as pySHACL on the whole graph. The data are the small synthetic facts files (`te
 
 import re
 import shutil
+import sqlite3
 
 import pytest
 
+from kg import listings, search_index
 from kg.build import build
 from kg.errors import BuildError
-from kg.store import StoreLayout
+from kg.store import StoreLayout, read_manifest
 from kg.validate import validate
 
 from .conftest import settings_for, snapshot
@@ -87,10 +89,72 @@ applications:
 """
 
 
-@pytest.mark.parametrize("change", ["edit", "alias-elsewhere", "add-file", "remove-file"])
+def derived(store_dir) -> dict:
+    """What a build derives beside its store, read back: every name of the search index, every list's items in
+    order, and the manifest's counts."""
+    build_dir = StoreLayout(store_dir).current_build()
+    db = sqlite3.connect(build_dir / search_index.FILE)
+    names = sorted(db.execute("SELECT resource, name, folded FROM names"))
+    labels = sorted(db.execute("SELECT resource, label, folded FROM labels"))
+    db.close()
+    found = {text: search_index.search(build_dir / search_index.FILE, text, 0, 10_000)
+             for text in ("synthetic", "product 0", "jurisdiction", "renamed", "al")}
+    lists = {name: sorted(map(repr, listings.page(build_dir / listings.FILE, name, 0, 1_000_000)))
+             for name in listings.LISTS}
+    order = {name: [row[listing.key] for row in listings.page(build_dir / listings.FILE, name, 0, 1_000_000)]
+             for name, listing in listings.LISTS.items()}
+    manifest = read_manifest(build_dir)
+    return {"names": names, "labels": labels, "found": found, "lists": lists, "order": order,
+            "counts": manifest["lists"], "classes": manifest["classes"]}
+
+# A jurisdiction in a file of its own, and an authority of it, with an application, in another: renaming the
+# jurisdiction changes how the other file's authority and application are listed.
+LATE_JURISDICTION = """\
+source:
+  id: "synthetic-late-jurisdiction"
+  label: "A later article that names a jurisdiction"
+jurisdictions:
+  - id: "synthetic-late-jurisdiction"
+    label: "{label}"
+    evidence: "a jurisdiction named later"
+"""
+LATE_AUTHORITY = """\
+source:
+  id: "synthetic-late-authority"
+  label: "A later article about an authority of that jurisdiction"
+authorities:
+  - id: "synthetic-late-authority"
+    label: "Late Medicines Authority"
+    jurisdiction: "synthetic-late-jurisdiction"
+    evidence: "an authority named later"
+applications:
+  - id: "synthetic-late-authority-application"
+    product: "synthetic-product-000000-1"
+    regulator: "synthetic-late-authority"
+    status: "approved"
+    decision_date: "2026-03"
+    evidence: "approved by it"
+"""
+
+
+@pytest.mark.parametrize("change", ["edit", "alias-elsewhere", "add-file", "remove-file", "product-label",
+                                    "jurisdiction-label", "jurisdiction-named-elsewhere", "authority-label"])
 def test_incremental_build_publishes_what_a_full_build_publishes(built, tmp_path, change):
     data = built.data_dir
-    if change == "edit":
+    reference = data / "synthetic-reference.yaml"
+    if change == "product-label":  # applications in other files list the product by its label
+        home, product, _ = cross_file_product(data)
+        set_field(home, product, "label", '"A renamed product"')
+    elif change == "jurisdiction-label":  # authorities and applications list their jurisdiction's label
+        set_field(reference, "synthetic-jurisdiction-0001", "label", '"Renamed Jurisdiction"')
+    elif change == "jurisdiction-named-elsewhere":  # renamed in a file without its authority
+        (data / "late-jurisdiction.yaml").write_text(LATE_JURISDICTION.format(label="Late Jurisdiction"))
+        (data / "late-authority.yaml").write_text(LATE_AUTHORITY)
+        build(built)
+        (data / "late-jurisdiction.yaml").write_text(LATE_JURISDICTION.format(label="Renamed Late Jurisdiction"))
+    elif change == "authority-label":
+        set_field(reference, "synthetic-authority-0000", "label", '"Renamed Medicines Authority"')
+    elif change == "edit":
         set_field(article(data, 0), "synthetic-application-000000-2-0", "indication", '"a new indication"')
         remove_fact(article(data, 0), "synthetic-claim-000000-1")
     elif change == "alias-elsewhere":  # a node of article 0 becomes a node of two files
@@ -103,9 +167,11 @@ def test_incremental_build_publishes_what_a_full_build_publishes(built, tmp_path
         (data / "late.yaml").write_text(NEW_SOURCE)
         build(built)
         (data / "late.yaml").unlink()
-    incremental = build(built)
+    said: list[str] = []
+    incremental = build(built, progress=said.append)
     assert incremental.mode == "incremental"
     assert incremental.compiled <= 1
+    assert not [line for line in said if "derived anew" in line], "the previous build's files were updated"
 
     fresh = settings_for(data, tmp_path / "fresh")
     full = build(fresh, full=True)
@@ -113,6 +179,7 @@ def test_incremental_build_publishes_what_a_full_build_publishes(built, tmp_path
     assert snapshot(built.store_dir) == snapshot(fresh.store_dir)
     assert (incremental.quads, incremental.triples) == (full.quads, full.triples)
     assert StoreLayout(built.store_dir).manifest()["triples"] == full.triples
+    assert derived(built.store_dir) == derived(fresh.store_dir)
 
 
 def test_full_flag_and_changed_shapes_force_a_full_build(built, tmp_path):
@@ -129,3 +196,16 @@ def test_unchanged_rebuild_reads_no_file(built):
     report = build(built)
     assert (report.mode, report.compiled, report.changed) == ("incremental", 0, 0)
     assert snapshot(built.store_dir) == before
+
+
+def test_derived_files_of_another_layout_are_written_anew(built, tmp_path):
+    previous = StoreLayout(built.store_dir).current_build()
+    with sqlite3.connect(previous / listings.FILE) as db:  # as an older build wrote it
+        db.execute(f"PRAGMA user_version = {listings.SCHEMA - 1}")
+    set_field(article(built.data_dir, 0), "synthetic-application-000000-2-0", "indication", '"a new indication"')
+    said: list[str] = []
+    assert build(built, progress=said.append).mode == "incremental"
+    assert [line for line in said if "derived anew" in line and "StaleFile" in line]
+    fresh = settings_for(built.data_dir, tmp_path / "fresh")
+    build(fresh, full=True)
+    assert derived(built.store_dir) == derived(fresh.store_dir)
