@@ -243,6 +243,10 @@ def children_stopped(grace_s: float = 5.0):
     except KeyboardInterrupt:
         ending = "interrupted"
         raise
+    except SystemExit as exc:
+        if exc.code not in (0, None):  # --help, or an argument error that argparse has explained
+            ending = f"ended (exit code {exc.code})"
+        raise
     except BaseException as exc:
         ending = f"failed ({exc.__class__.__name__}: {str(exc)[:200]})"
         raise

@@ -14,7 +14,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +24,10 @@ import pyoxigraph as ox
 from . import __version__, listings, search_index, stats
 from .compile import Cache, Compilation, Context, compile_facts
 from .errors import BuildError
+from .findings import Finding
 from .incremental import Plan, Previous, apply_change, can_update, plan_change, previous_build, touched
 from .ontology import load_ontology
+from .quality import label_collisions
 from .settings import Settings
 from .shacl import load_shapes
 from .shape_plan import plan_shapes
@@ -156,6 +158,15 @@ def _derive(store: ox.Store, build_dir: Path) -> dict:
     return {"lists": listings.write(store, build_dir / listings.FILE), "classes": stats.class_counts(store)}
 
 
+def _collisions(derived: Future, build_dir: Path, subjects: set[str] | None = None) -> Callable[[], list[Finding]]:
+    """The label-collision check, read from the build's search index once `derived` has written it: names are
+    indexed there, where the query reads every name of the store (of `subjects` only, after a change)."""
+    def found() -> list[Finding]:
+        derived.result()
+        return label_collisions(search_index.collisions(build_dir / search_index.FILE, subjects))
+    return found
+
+
 def _fresh(compilation: Compilation, build_dir: Path, phases: dict[str, float],
            progress: Progress) -> tuple[dict[str, int], dict]:
     """A full build: every graph loaded into a new store, then every check on the whole graph, while what the
@@ -170,7 +181,7 @@ def _fresh(compilation: Compilation, build_dir: Path, phases: dict[str, float],
             with _timed(phases, "check"):
                 triples = beside.submit(distinct_triples, store)  # pyoxigraph counts without holding the GIL
                 derived = beside.submit(_derive, store, build_dir)
-                result = check(compilation, store, progress=progress)
+                result = check(compilation, store, progress=progress, collisions=_collisions(derived, build_dir))
                 counts = {"quads": len(store), "triples": triples.result(), "changed": len(compilation.files)}
             with _timed(phases, "derive"):  # what it takes beyond the checks
                 derived = derived.result()
@@ -220,7 +231,8 @@ def _update(compilation: Compilation, layout: StoreLayout, previous: Previous, b
             with _timed(phases, "check"):
                 derived = beside.submit(_derive_change, store, build_dir, previous, plan, compilation.cache,
                                         classes_before, progress)
-                result = check(compilation, store, changed=change.affected, progress=progress)
+                result = check(compilation, store, changed=change.affected, progress=progress,
+                               collisions=_collisions(derived, build_dir, change.affected))
             with _timed(phases, "derive"):
                 derived = derived.result()
         if not result.conforms:

@@ -48,7 +48,7 @@ def fold(text: str) -> str:
     return text.lower()
 
 
-SCHEMA = 2  # the file's layout (SQLite's user_version): an incremental build updates only a file of this layout
+SCHEMA = 3  # the file's layout (SQLite's user_version): an incremental build updates only a file of this layout
 
 
 class StaleFile(Exception):
@@ -95,6 +95,7 @@ def write(store: ox.Store, path: Path) -> int:
         db.executescript("""
             INSERT INTO name_trigrams(name_trigrams) VALUES ('rebuild');
             CREATE INDEX names_by_resource ON names (resource);
+            CREATE INDEX names_by_folded ON names (folded, resource);
             CREATE INDEX labels_by_resource ON labels (resource);
         """)
         db.commit()
@@ -126,6 +127,32 @@ def update(store: ox.Store, path: Path, subjects: set[str]) -> int:
             db.executemany("INSERT INTO labels VALUES (?, ?, ?)", ((r, n, fold(n)) for r, n in labels))
         db.commit()
         return db.execute("SELECT COUNT(*) FROM names").fetchone()[0]
+    finally:
+        db.close()
+
+
+def collisions(path: Path, subjects: set[str] | None = None) -> list[tuple[str, list[str]]]:
+    """Each name (case-folded) that several resources share, with those resources in order of IRI, sources left
+    out: what `kg/qc/label-collision-violation.rq` finds, read from the index instead of every name of the
+    store. With `subjects`, only the names of those resources (the names a change can have made shared)."""
+    db = sqlite3.connect(path)
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
+            raise StaleFile(path)
+        which = ""
+        if subjects is not None:
+            db.execute("CREATE TEMP TABLE asked (resource TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO asked VALUES (?)", ((s,) for s in subjects))
+            which = "AND folded IN (SELECT folded FROM names WHERE resource IN (SELECT resource FROM asked))"
+        sources = f"{ID}source/"
+        found = db.execute(f"""
+            SELECT folded, resource FROM names
+            WHERE substr(resource, 1, :length) != :sources {which}
+            GROUP BY folded, resource ORDER BY folded, resource""", {"sources": sources, "length": len(sources)})
+        shared: dict[str, list[str]] = {}
+        for folded, resource in found:
+            shared.setdefault(folded, []).append(resource)
+        return [(key, members) for key, members in shared.items() if len(members) > 1]
     finally:
         db.close()
 

@@ -24,7 +24,7 @@ from .compile import Cache, Compilation, Context, compile_facts
 from .findings import Finding, ValidationResult, result_of
 from .ontology import load_ontology
 from .oxutil import from_ox, node
-from .quality import qc_findings
+from .quality import LABEL_COLLISION, qc_findings
 from .settings import Settings
 from .shacl import REFERENCE_ENGINE, load_shapes, shacl_findings
 from .shape_plan import class_findings, whole_graph_plan
@@ -54,14 +54,16 @@ def validate(settings: Settings, progress: Progress = _quiet) -> ValidationResul
 
 
 def check(compilation: Compilation, store: ox.Store, changed: Iterable[str] | None = None,
-          progress: Progress = _quiet) -> ValidationResult:
+          progress: Progress = _quiet, collisions: Callable[[], list[Finding]] | None = None) -> ValidationResult:
     """Every check the graph in `store` owes: the whole graph, or with `changed` only the nodes that a change
     can touch (the subjects `changed` names, and the nodes linking to them).
 
     With a local plan: findings of single-file nodes from their file's compilation, nodes of several files
     checked on all their triples, and the sh:class checks on the store; otherwise the plan's engine on the
-    whole graph. The quality checks always run on the whole store, in a thread: pyoxigraph releases the GIL
-    while it evaluates, so they overlap with the Python-bound checks."""
+    whole graph. The quality checks run in a thread (pyoxigraph releases the GIL while it evaluates, so they
+    overlap with the Python-bound checks), on the whole store, or with `changed` on the nodes it touches.
+    `collisions`, when given, finds the shared names instead of `label-collision-violation.rq` (a build reads
+    them from its search index)."""
     plan = compilation.plan
     if changed is None:
         foci = None
@@ -74,7 +76,7 @@ def check(compilation: Compilation, store: ox.Store, changed: Iterable[str] | No
         graphs_of = {n.value: sorted({q.graph_name.value for q in named_quads(store, n)}) for n in nodes}
         foci = set(nodes) | {q.subject for n in nodes for q in named_quads(store, None, None, n)}
     with ThreadPoolExecutor(1) as beside:
-        qc = beside.submit(qc_findings, store)
+        qc = beside.submit(qc_findings, store, foci, skip=() if collisions is None else (LABEL_COLLISION,))
         if plan.local:
             shacl = _local_findings(compilation, store, graphs_of, progress)
             shacl += class_findings(store, plan.class_checks, foci)
@@ -82,7 +84,7 @@ def check(compilation: Compilation, store: ox.Store, changed: Iterable[str] | No
             why = f" (the shapes are not local: {plan.reason})" if plan.reason else ""
             progress(f"checking the whole graph in one piece with {plan.engine}{why}")
             shacl = shacl_findings(_graph_of(store, None), plan.shapes, inplace=True, engine=plan.engine)
-        qc_found = qc.result()
+        qc_found = qc.result() + (collisions() if collisions is not None else [])
     return result_of(shacl, qc_found, lambda focus: _locate(compilation, store, focus))
 
 

@@ -82,6 +82,12 @@ def break_evidence_and_status(data):
     set_field(article(data, 2), "synthetic-application-000002-0-0", "regulator", None)
 
 
+def break_name_collision(data):
+    # Two companies of two other files named, in other cases, as article 0's product: three resources, one name.
+    set_field(article(data, 2), "synthetic-company-000002-0", "aliases", '["SYNTHETIC PRODUCT 0-1"]')
+    set_field(article(data, 1), "synthetic-company-000001-0", "aliases", '["Synthetic Product 0-1", "SCT 1-0"]')
+
+
 BREAKAGES = {f.__name__.removeprefix("break_"): f for f in (
     break_label, break_cross_file_link, break_shared_label, break_open_decision, break_scheme,
-    break_evidence_and_status)}
+    break_evidence_and_status, break_name_collision)}

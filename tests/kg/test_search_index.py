@@ -9,6 +9,7 @@ import pytest
 from rdflib.namespace import RDFS, SKOS
 
 from kg import search_index
+from kg.quality import LABEL_COLLISION, label_collisions, qc_findings
 from kg.sparql_text import bind_values
 from kg.store import StoreLayout
 from kg.vocab import ID, PREFIXES
@@ -116,3 +117,25 @@ def test_a_search_past_its_deadline_is_stopped(hard, monkeypatch):
     monkeypatch.setattr(search_index, "PROGRESS_STEPS", 1)  # the deadline looked at every step
     with pytest.raises(search_index.SearchTimeout):
         search_index.search(path, "a", offset=0, limit=10, deadline=0.0)
+
+
+def test_shared_names_are_what_the_label_collision_check_finds(tmp_path):
+    label, alias = ox.NamedNode(str(RDFS.label)), ox.NamedNode(str(SKOS.altLabel))
+    store = ox.Store()
+    for slug, predicate, name in [("product/z", label, ox.Literal("Same")), ("company/a", alias, ox.Literal("SAME")),
+                                  ("product/m", label, ox.Literal("same", language="en")),
+                                  ("source/s", label, ox.Literal("same")),  # sources are left out
+                                  ("product/q", label, ox.Literal("Ünique")),
+                                  ("product/r", alias, ox.Literal("üNIQUE")),
+                                  ("product/alone", label, ox.Literal("alone")),
+                                  ("product/iri", alias, ox.NamedNode("https://example.org/same-iri")),
+                                  ("company/iri", alias, ox.NamedNode("https://example.org/SAME-IRI"))]:
+        store.add(ox.Quad(ox.NamedNode(f"{ID}{slug}"), predicate, name))
+    path = tmp_path / search_index.FILE
+    search_index.write(store, path)
+    expected = [f for f in qc_findings(store) if f.path == LABEL_COLLISION]
+    assert len(expected) == 3
+    assert sorted(label_collisions(search_index.collisions(path))) == sorted(expected)
+    # After a change to product/r alone, only its name can have become shared.
+    changed = search_index.collisions(path, {f"{ID}product/r", f"{ID}product/alone"})
+    assert label_collisions(changed) == [f for f in expected if "ünique" in f.message]
