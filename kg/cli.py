@@ -296,5 +296,75 @@ def fmt(
         raise typer.Exit(1)
 
 
+@app.command()
+def intake(
+    file: Annotated[Path | None, typer.Argument(help="An article: plain text or HTML.")] = None,
+    url: Annotated[str | None, typer.Option(help="The article's address (else its header's Source: line).")] = None,
+    published: Annotated[str | None, typer.Option(help="Its publication date, YYYY-MM-DD: relative dates "
+                                                  "(\"last week\") are resolved against it, as derived.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Where to write (default: data/drafts/NAME.yaml; "
+                                                  "'-' prints).")] = None,
+    format: Annotated[str, typer.Option("--format", help="yaml (a draft facts file) or json (the gold files' "
+                                        "schema, printed).")] = "yaml",
+    check: Annotated[Path | None, typer.Option("--check", help="Validate a draft with the shapes and the "
+                                               "whole-graph checks, beside data/; report what to fix.")] = None,
+    evaluate: Annotated[Path | None, typer.Option("--evaluate", help="Score every *.txt of a folder against its "
+                                                  "*.facts.json.")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Read an article into a draft facts file for review (docs/intake.md). Drafts live in data/drafts/, which no
+    build reads; promoting one is moving the reviewed file into data/sources/."""
+    from .errors import BuildError
+
+    if sum(x is not None for x in (file, check, evaluate)) != 1:
+        _fail(ValueError("give one of: an article FILE, --check DRAFT, --evaluate FOLDER"))
+    if format not in ("yaml", "json"):
+        _fail(ValueError(f"--format {format}: choose yaml or json"))
+    settings = _settings(store_dir=store)
+    if check is not None:
+        from .intake.check import check_draft
+
+        try:
+            report = check_draft(check, settings)
+        except FactsError as exc:
+            _fail(exc, 1)
+        except (BuildError, CTKGError) as exc:
+            _fail(exc)
+        out.print(report.result.text, highlight=False, markup=False, soft_wrap=True)
+        if report.marks:
+            out.print(f"\nTo confirm ({len(report.marks)}): resources proposed as new, values derived, not stated:",
+                      highlight=False)
+            for mark in report.marks:
+                out.print(f"- {mark}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(0 if report.conforms else 1)
+    from .intake.pipeline import Intake, default_output, write_new
+
+    try:
+        with err.status("loading the graph's names and the rules…"):
+            pipeline = Intake.from_store(settings)
+        if evaluate is not None:
+            from .intake.evaluate import table
+
+            scores = pipeline.evaluate(evaluate)
+            out.print(table(scores), highlight=False, markup=False, soft_wrap=True)
+            for miss in scores.misses:
+                err.print(miss, highlight=False, markup=False, soft_wrap=True)
+            return
+        extraction = pipeline.read(file, url, published)
+        if format == "json":
+            text = pipeline.json(extraction)
+        else:
+            text = pipeline.draft(extraction, url, published)
+        if out_path is not None and str(out_path) == "-" or out_path is None and format == "json":
+            sys.stdout.write(text)
+            return
+        target = out_path or default_output(settings, file)
+        write_new(target, text)
+    except CTKGError as exc:
+        _fail(exc)
+    err.print(f"{len(extraction.facts)} fact(s) proposed; draft written to {target}. Review it, then: ctkg intake "
+              f"--check {target}", highlight=False, markup=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     app()

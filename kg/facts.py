@@ -609,6 +609,11 @@ def _add_fields(facts: SourceFacts, node: URIRef, values: dict, table: dict, whe
             facts.graph.add((node, predicate, obj))
 
 
+# Drafts of article intake (`ctkg intake`) wait here for review; no build reads them (data/drafts/README.md).
+DRAFTS_DIR = "drafts"
+
+
 def facts_files(data_dir: Path) -> list[Path]:
-    """Every facts file under `data_dir`, in a stable order."""
-    return sorted(p for p in data_dir.rglob("*.yaml") if p.is_file())
+    """Every facts file under `data_dir`, in a stable order; drafts under `data_dir/drafts/` are not facts yet."""
+    drafts = data_dir / DRAFTS_DIR
+    return sorted(p for p in data_dir.rglob("*.yaml") if p.is_file() and drafts not in p.parents)

@@ -16,6 +16,14 @@ def pytest_addoption(parser):
                           "on 127.0.0.1 that `ctkg push` loaded (the API's remote mode)")
 
 
+def pytest_configure(config):
+    # pytest-randomly keeps the order random, but is told not to reseed before each test: it hands the seeders
+    # other packages register seeds past 2**32, which thinc's (spaCy's, for intake) refuses. Works without the
+    # plugin too (`-p no:randomly`).
+    if hasattr(config.option, "randomly_reset_seed"):
+        config.option.randomly_reset_seed = False
+
+
 @pytest.fixture
 def listener() -> Iterator[Listener]:
     """A listener on 127.0.0.1 for an outside host; `listener.received()` counts what others sent it."""

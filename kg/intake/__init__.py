@@ -1,0 +1,1 @@
+"""Article intake: from an article to a draft facts file for review."""
