@@ -8,19 +8,25 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match, Route
 
 from kg import __version__
 
 from .cache import AnswerCache
-from .errors import QueryError, headers_for
+from .errors import BYTE_LIMIT_HEADER, ROW_LIMIT_HEADER, QueryError, headers_for
 from .guards import CancelOnDisconnect, ClientLimit, ServerLimit
 from .headers import HeadAsGet, PublicAddress, RefuseAmbiguousLength, SecurityHeaders
 from .lookups import Lookups
 from .pool import WorkerPool
 from .routes import applications, authorities, companies, inspections, linked_data, products, search, sources, sparql
+from .routes import changes as whats_new
+from .routes import docs as docs_pages
+from .routes import home as editor_page
+from .routes import landscape as landscape_page
 from .routes import status as status_routes
 from .settings import Settings
 
@@ -46,6 +52,7 @@ TAGS = [
     {"name": "search", "description": "Find resources by label or alias."},
     {"name": "linked data", "description": "The graph's instance IRIs, served as Turtle, JSON-LD or HTML."},
     {"name": "status", "description": "What the graph holds, and whether the service is up."},
+    {"name": "editor", "description": "What the SPARQL editor at `/` loads: the competency questions as examples."},
 ]
 
 
@@ -65,8 +72,9 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             await pool.close()
 
+    # /docs and /redoc are `api.routes.docs`, which load Swagger UI and Redoc from the app's own assets.
     app = FastAPI(title="CTKG API", version=__version__, description=DESCRIPTION, openapi_tags=TAGS,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     # What the routes depend on (`api.routes.LookupsDep`, `SettingsDep`); tests and operators also read the
     # live workers' pids as `app.state.pool.pids`.
     app.state.settings, app.state.lookups, app.state.pool = settings, lookups, pool
@@ -78,6 +86,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ServerLimit, limit=settings.max_concurrent_requests)  # within the per-client limit
     app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)
     app.add_middleware(RefuseAmbiguousLength)
+    # Public read-only data: any origin may GET or POST (notebooks, a YASGUI hosted elsewhere), never with the
+    # browser's credentials; a preflight is answered here, before the guards count it.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"],
+                       allow_headers=["Accept", "Content-Type", "If-None-Match"], allow_credentials=False,
+                       expose_headers=[ROW_LIMIT_HEADER, BYTE_LIMIT_HEADER, sparql.BUILD_HEADER, "Retry-After",
+                                       "ETag"], max_age=3600)
     app.add_middleware(SecurityHeaders)
     # /sparql is answered by a plain ASGI app, routed first; its FastAPI routes only describe it (OpenAPI).
     # Repeated queries are answered from the cache of the embedded store's answers (`api.cache`).
@@ -86,8 +100,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.router.routes.append(Route("/sparql", sparql.SparqlEndpoint(lookups, settings, cache),
                                    methods=["GET", "HEAD", "POST"], include_in_schema=False))
     for module in (sparql, products, authorities, companies, applications, inspections, sources, search,
-                   linked_data, status_routes):
+                   linked_data, status_routes, editor_page, docs_pages, landscape_page, whats_new):
         app.include_router(module.router)
+    # The pages' own scripts and styles, and the third-party ones `scripts/install.sh` copies from npm.
+    app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
 
     @app.exception_handler(QueryError)
     async def problem(_: Request, exc: QueryError) -> JSONResponse:
@@ -99,10 +115,6 @@ def create_app(settings: Settings) -> FastAPI:
         if exc.status_code == 405:  # Starlette names only the first route's methods; /sparql has two routes
             exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed(app, request.scope))}
         return await http_exception_handler(request, exc)
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse(public_url + "/docs")
 
     return app
 

@@ -1,9 +1,9 @@
 """The HTTP rules every route gets, whatever it answers, as ASGI middleware around the app.
 
 - `SecurityHeaders`: `X-Content-Type-Options: nosniff` on every answer (a plain-text error quotes the query,
-  which a browser must not sniff into HTML); on an HTML answer, a `Content-Security-Policy` with
-  `frame-ancestors 'none'` (unless the route set its own), `X-Frame-Options: DENY` for browsers that predate
-  it, and a `Referrer-Policy`.
+  which a browser must not sniff into HTML); on an HTML answer, a `Content-Security-Policy` that lets a page
+  load and connect to the app's own origin only, run no inline script or style and sit in no frame (`PAGE_CSP`;
+  a route that sets its own wins), `X-Frame-Options: DENY` for browsers that predate it, and a `Referrer-Policy`.
 - `RefuseAmbiguousLength`: a request with both `Content-Length` and `Transfer-Encoding` is 400 and its
   connection is closed (RFC 9112 §6.3). h11 lets Transfer-Encoding win and keeps the connection; a proxy in
   front that believed Content-Length would read the rest as another request (request smuggling).
@@ -18,6 +18,10 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REFERRER_POLICY = b"no-referrer"
+# Every page's scripts, styles, images, fonts and requests come from its own origin: no CDN, no web font, no
+# analytics, and no inline script an injected label could become.
+PAGE_CSP = (b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            b"connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 
 
 class SecurityHeaders:
@@ -36,7 +40,7 @@ class SecurityHeaders:
                 added = [(b"x-content-type-options", b"nosniff")]
                 content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
                 if content_type.lower().startswith(b"text/html"):
-                    added += [(b"content-security-policy", b"frame-ancestors 'none'"),
+                    added += [(b"content-security-policy", PAGE_CSP),
                               (b"x-frame-options", b"DENY"), (b"referrer-policy", REFERRER_POLICY)]
                 headers += [(name, value) for name, value in added if name not in names]
                 message = {**message, "headers": headers}

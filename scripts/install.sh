@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install CTKG into a virtual environment, .venv/ at the top of the checkout, so that it works on a stock
 # Debian or Ubuntu Python too, where a bare `pip install` is refused (PEP 668, "externally managed
-# environment"). Usage: bash scripts/install.sh [EXTRA]   (EXTRA: `test` for the test tools)
+# environment"), and the pages' front-end code from npm into api/static/vendor/.
+# Usage: bash scripts/install.sh [EXTRA]   (EXTRA: `test` for the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra:+[$extra]}"
+
+# The pages' front-end code (YASQE, Swagger UI, Redoc, axe-core), pinned in web/package-lock.json, is installed
+# from the npm registry and copied with its licence into api/static/vendor/, which the app serves itself.
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  echo "Node.js and npm are needed to install the pages' front-end code (web/package.json): install them with" \
+       "'sudo apt-get install nodejs npm', then run this again" >&2
+  exit 1
+fi
+npm ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error
+node web/copy-assets.mjs

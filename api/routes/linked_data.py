@@ -1,32 +1,27 @@
 """/id/{kind}/{id}: the graph's instance IRIs (https://w3id.org/ctkg/id/...) served as linked data.
 
 Turtle, N-Triples, JSON-LD or RDF/XML for a program (the resource's statements and its neighbours'
-labels), and a page for a browser that links to its neighbours. Every value on the page is escaped
-by the template engine; only http(s) IRIs become links.
+labels), and a page for a browser: a product, an authority or a company has a page of its own
+(`api.entity_pages`), any other resource the generic page that links to its neighbours. Every value on a
+page is escaped by the template engine; only http(s) IRIs become links.
 """
 
 from dataclasses import dataclass
-from functools import cache
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, PackageLoader, select_autoescape
+from fastapi.responses import Response
 from rdflib.namespace import RDFS
 
 from kg.facts import KIND_SEGMENTS, SLUG
 from kg.vocab import ID, prefixed
 
+from ..entity_pages import PAGES
 from ..errors import NotAcceptable, NotFound
 from ..formats import formats, negotiate, offered
 from ..lookups import entity
-from ..models import split_iri
+from ..models import Statements
+from ..pages import href, render
 from . import RESPONSES, Id, LookupsDep
-
-# The page runs no script, loads nothing from elsewhere and is shown in no frame (`api.headers` adds the
-# other security headers of every HTML answer).
-PAGE_HEADERS = {"Vary": "Accept", "Content-Security-Policy":
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; "
-                "form-action 'none'"}
 
 
 @dataclass(frozen=True)
@@ -36,23 +31,10 @@ class Shown:
     note: str | None = None
 
 
-@cache
-def _templates() -> Environment:
-    return Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
-
-
-def _href(request: Request, iri: str) -> str | None:
-    """Where the page links an IRI: an instance to its page here (at the public address, `api.headers`)."""
-    kind, slug = split_iri(iri)
-    if kind in KIND_SEGMENTS and slug and SLUG.match(slug):
-        return str(request.url_for("linked_data", kind=kind, id=slug))
-    return iri if iri.startswith(("http://", "https://")) else None
-
-
 def _shown(request: Request, term: dict, label: str | None) -> Shown:
     """A term as the page shows it: a label or prefixed name (instance IRIs whole), linked when it can be."""
     if term["type"] == "uri":
-        return Shown(label or prefixed(term["value"], skip=("id",)), _href(request, term["value"]),
+        return Shown(label or prefixed(term["value"], skip=("id",)), href(request, term["value"]),
                      prefixed(term["value"], skip=("id",)) if label else None)
     if term["type"] == "literal":
         note = f"@{term['xml:lang']}" if "xml:lang" in term else (
@@ -83,6 +65,14 @@ async def describe(request: Request, lookups: LookupsDep, kind: str, id: Id) -> 
     about = await lookups.rows("resource-properties", {"resource": resource})
     if not about.rows:
         raise NotFound(f"{resource.value} is not a resource of this graph.")
+    own = str(request.url_for("linked_data", kind=kind, id=id))
+    alternates = [{"name": f.name, "media_type": f.media_type, "href": f"{own}?format={f.name}"}
+                  for f in formats("graph")]
+    if kind in PAGES:  # a product, authority or company has a page of its own (`api.entity_pages`)
+        template, read = PAGES[kind]
+        values = await read(request, lookups, id, Statements(about.rows))
+        if values is not None:
+            return render(request, template, iri=resource.value, alternates=alternates, **values)
     linked = await lookups.rows("resource-referrers", {"resource": resource})
     statements = [{"property": _shown(request, t["property"], r.get("propertyLabel")),
                    "value": _shown(request, t["value"], r.get("valueLabel"))}
@@ -91,9 +81,5 @@ async def describe(request: Request, lookups: LookupsDep, kind: str, id: Id) -> 
                   "value": _shown(request, t["referrer"], r.get("referrerLabel"))}
                  for r, t in zip(linked.rows, linked.terms, strict=True)]
     label = next((r["value"] for r in about.rows if r["property"] == str(RDFS.label)), None)
-    own = str(request.url_for("linked_data", kind=kind, id=id))
-    alternates = [{"name": f.name, "href": f"{own}?format={f.name}"} for f in formats("graph")]
-    page = _templates().get_template("resource.html").render(
-        title=label or f"{kind}/{id}", iri=resource.value, statements=statements, referrers=referrers,
-        alternates=alternates)
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return render(request, "resource.html", title=label or f"{kind}/{id}", iri=resource.value,
+                  statements=statements, referrers=referrers, alternates=alternates)
