@@ -39,6 +39,7 @@ from pathlib import Path
 # the WHERE clause (see `bound_text`). Questions not listed run unbound.
 BINDINGS = {
     "decisions-by-product": {"product": "<https://w3id.org/ctkg/id/product/synthetic-product-000000-1>"},
+    "authorisation-history": {"product": "<https://w3id.org/ctkg/id/product/synthetic-product-000000-1>"},
     "source-contributions": {"source": "<https://w3id.org/ctkg/id/source/synthetic-article-000000>"},
     "authority-decisions": {"authority": "<https://w3id.org/ctkg/id/authority/synthetic-authority-0000>"},
     "approvals-by-target": {"antigen": "<https://w3id.org/ctkg/id/antigen/synthetic-antigen-0000>"},
