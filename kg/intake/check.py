@@ -12,6 +12,7 @@ from ..facts import facts_files, read_facts
 from ..findings import ValidationResult, Violation
 from ..settings import Settings
 from ..validate import validate
+from .reading import IntakeError
 
 _MARK = re.compile(r"#\s*(new|derived)\b(.*)$")
 
@@ -28,7 +29,9 @@ class DraftCheck:
 
 def check_draft(draft: Path, settings: Settings) -> DraftCheck:
     """Validate `draft` with every facts file of `settings.data_dir`; FactsError when it cannot be read, BuildError
-    when it cannot join the others (a source id already used)."""
+    when it cannot join the others (a source id already used), IntakeError when there is no such file."""
+    if not draft.is_file():
+        raise IntakeError(draft, "no such draft file; give the path `ctkg intake` wrote (e.g. data/drafts/NAME.yaml)")
     read_facts(draft)
     with tempfile.TemporaryDirectory(prefix="ctkg-intake-check-") as scratch:
         root = Path(scratch) / "data"

@@ -2,12 +2,12 @@
 more), and relative expressions ("today", "in May last year", "on Friday") kept as words, resolved only
 against a publication date that comes with the article.
 
->>> [(m.text, m.value) for m in find_dates("On November 8th, 2023, and in June 2023, then in 2014.")]
-[('On November 8th, 2023', '2023-11-08'), ('in June 2023', '2023-06'), ('in 2014', '2014')]
->>> [(m.text, m.value, m.relative) for m in find_dates("a few days after the Aug. 2 PDUFA date")]
-[('Aug. 2', None, True)]
->>> resolve(find_dates("[in May last year]")[0], "2023-05-30")
-'2022-05'
+>>> [(m.text, m.value) for m in find_dates("Filed on March 3rd, 2021, accepted in July 2021, renewed in 2016.")]
+[('on March 3rd, 2021', '2021-03-03'), ('in July 2021', '2021-07'), ('in 2016', '2016')]
+>>> [(m.text, m.value, m.relative) for m in find_dates("the panel meets on Oct. 9 to vote")]
+[('on Oct. 9', None, True)]
+>>> resolve(find_dates("approved in April last year")[0], "2021-06-15")
+'2020-04'
 """
 
 import datetime as dt
@@ -26,6 +26,12 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _LEAD = r"(?:(?:[Oo]n|[Ii]n|[Bb]y|[Ss]ince|[Ff]rom|[Uu]ntil)\s+)?"
 _WEEKDAY = r"(?P<weekday>" + "|".join(WEEKDAYS) + r")"
 _TAIL = r"(?![\w-])"
+# A number followed by what it counts ("in 2000 patients", "in 2019 adults") is a count, not a year: a plural
+# noun, or a word for people, after it. Common words that end in "s" and are no plural are left out.
+_NOT_PLURAL = ("was", "is", "has", "his", "its", "this", "as", "us", "plus", "thus", "versus", "whereas", "across",
+               "perhaps", "always", "afterwards", "besides")
+_COUNTED = (r"(?!\s+(?:(?!(?:" + "|".join(_NOT_PLURAL) + r")\b)[a-z]+s\b|people|children|men|women|adults?"
+            r"|patients?|persons?|subjects?|participants?|individuals?|cases?|doses?))")
 
 # Each pattern: (regex, precision, relative). Earlier patterns win where two overlap.
 PATTERNS: list[tuple[re.Pattern, str, bool]] = [(re.compile(p, re.IGNORECASE), precision, relative) for p, precision,
@@ -38,13 +44,12 @@ PATTERNS: list[tuple[re.Pattern, str, bool]] = [(re.compile(p, re.IGNORECASE), p
     (r"\b" + _LEAD + _MONTH + r"\s+" + _DAY + _TAIL, "day", True),
     (r"\b" + _LEAD + _DAY + r"\s+" + _MONTH + _TAIL, "day", True),
     (r"\b(?:(?:earlier|later|early|late|mid)[- ])?(?:in|since|until|by)\s+" + _MONTH + _TAIL, "month", True),
-    (r"\b(?:[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y)\s+" + _YEAR + r"\b", "year", False),
+    (r"\b(?:[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y)\s+" + _YEAR + r"\b" + _COUNTED, "year", False),
     (r"(?<=\()" + _YEAR + r"(?=\))", "year", False),
     (r"\b(?P<word>today|yesterday|tomorrow)(?:['’]s)?\b", "day", True),
     (r"\b(?P<rel>last|this|next)\s+(?P<unit>week|month|year)\b", "", True),
     (r"\b(?:(?:on|last|this|next)\s+)" + _WEEKDAY + r"\b", "day", True),
 ]]
-_MONTHS_ONLY = re.compile(r"^(?:(?:earlier|later|early|late|mid)[- ])?(?:in|since|until|by)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,9 @@ def find_dates(text: str, offset: int = 0) -> list[DateMention]:
                 continue
             groups = {k: v for k, v in m.groupdict().items() if v is not None}
             value = None if relative else _value(groups, precision)
-            if not relative and value is None:
-                continue  # not a calendar date after all ("31 February 2020")
             taken.append((m.start(), m.end()))
+            if not relative and value is None:
+                continue  # no calendar date ("31 February 2020"), nor is any part of it ("February 2020")
             found.append(DateMention(m.start() + offset, m.end() + offset, m.group(), value, precision, relative,
                                      tuple(sorted(groups.items()))))
     return sorted(found, key=lambda d: d.start)

@@ -52,7 +52,6 @@ class Extraction:
     article: Article
     facts: list[Fact]
     names: dict[str, list[Name]]  # key -> every mention of that resource
-    published: str | None  # the publication date relative dates were resolved against
 
     def label(self, key: str) -> str:
         """A resource's name: its graph label, or its longest written form for a new one."""
@@ -103,7 +102,7 @@ class Extractor:
             reading.people(sentence)
             reading.claims(sentence)
         reading.aliases()
-        return Extraction(article, reading.merged(), reading.by_key, published)
+        return Extraction(article, reading.merged(), reading.by_key)
 
     def _sentences(self, article: Article):
         """(start, end, doc, from_headline) of each sentence, boilerplate lines left out."""
@@ -170,8 +169,7 @@ class _Reading:
     def _counts(self, s: Sentence, trigger: tuple) -> bool:
         """Whether a trigger announces an event here: not undone by the words around it, nor part of a claim."""
         kind, start, end, _ = trigger
-        before = re.findall(r"[\w’']+", s.lower_before(start, 60))[-P.NEGATION_WINDOW:]
-        if set(before) & P.NEGATIONS.get(kind, set()):
+        if _negated(s.text[max(0, start - s.start - 60):start - s.start], P.NEGATIONS.get(kind, set())):
             return False
         after = s.text[end - s.start:].lower()
         following = re.findall(r"[\w’']+", after)
@@ -266,27 +264,40 @@ class _Reading:
         return None
 
     def _date(self, fact: Fact, s: Sentence, start: int, end: int) -> None:
+        """The decision's date: the first date of the segment that no words make another date's; a relative
+        expression that a calendar date follows in apposition ("on Friday, 3 May 2024") is that calendar date."""
+        candidates = []
         for mention in find_dates(s.text[start - s.start:end - s.start], start):
             before = s.lower_before(mention.start, 40)
             if any(w in before for w in P.NOT_DECISION_DATES):
                 fact.notes.append(f"“{mention.text}” is not the date of this decision ({_why(before)}).")
-                continue
-            if fact.date is not None:
-                continue
-            fact.date = mention
-            if any(w in s.text.lower() for w in P.ANNOUNCEMENT_WORDS) and not mention.relative:
-                fact.fields["announcement"] = True
-                fact.notes.append("The date is that of the announcement; the text gives no separate decision "
-                                  "date.")
-            if mention.relative:
-                value = resolve(mention, self.published)
-                if value:
-                    fact.fields["date_derived"] = value
-                    fact.notes.append(f"“{mention.text}” is relative; counted from the publication date "
-                                      f"{self.published} it points to {value}, an inference.")
-                else:
-                    fact.notes.append(f"“{mention.text}” is relative and no publication date resolves it; the "
-                                      "date is left out.")
+            else:
+                candidates.append(mention)
+        if not candidates or fact.date is not None:
+            return
+        mention = candidates[0]
+        if mention.relative and len(candidates) > 1 and not candidates[1].relative and re.fullmatch(
+                r",?\s*(?:the\s+)?", self.article.text[mention.end:candidates[1].start]):
+            mention = candidates[1]
+        fact.date = mention
+        if any(w in s.text.lower() for w in P.ANNOUNCEMENT_WORDS) and not mention.relative:
+            fact.fields["announcement"] = True
+            fact.notes.append("The date is that of the announcement; the text gives no separate decision date.")
+        if mention.relative:
+            value = resolve(mention, self.published)
+            if value:
+                fact.fields["date_derived"] = value
+                fact.notes.append(f"“{mention.text}” is relative; counted from the publication date "
+                                  f"{self.published} it points to {value}, an inference.")
+            elif dict(mention.groups).get("unit", "").lower() == "week":
+                fact.notes.append(f"“{mention.text}” names no calendar date (a week is no day, month or year); "
+                                  "the date is left out.")
+            elif self.published:
+                fact.notes.append(f"“{mention.text}” is relative and the publication date {self.published} is "
+                                  "not precise enough to resolve it; the date is left out.")
+            else:
+                fact.notes.append(f"“{mention.text}” is relative and no publication date resolves it; the "
+                                  "date is left out.")
 
     def _sponsor(self, s: Sentence, start: int, end: int) -> Name | None:
         """A company the sentence makes the holder: the subject of "has received/submitted", or the owner in
@@ -370,7 +381,6 @@ class _Reading:
             fact = Fact("clinical_study", (s.start, s.end), from_headline=s.headline, score=1)
             fact.product = products[0] if products else self.subject_product
             fact.fields["study"] = name
-            fact.fields["study_start"] = start
             words = s.text[max(0, m.start(1) - 60):m.start(1)].lower() + " " + m.group().lower()
             design = [d for d in P.STUDY_DESIGN if re.search(rf"\b{re.escape(d)}\b", words)]
             fact.fields["design"] = ", ".join(design) or None
@@ -496,9 +506,21 @@ class _Reading:
                 reliance["date"] = earlier.date_value
 
 
+def _negated(before: str, negations: set[str]) -> bool:
+    """Whether one of the last `NEGATION_WINDOW` words before a trigger undoes it; "May" and "Will" written with
+    a capital are a month and a name, not modals."""
+    words = re.findall(r"[\w’']+", before)[-P.NEGATION_WINDOW:]
+    return any(w.lower() in negations and not (w.lower() in P.MODAL_ONLY_IN_LOWER_CASE and w[:1].isupper())
+               for w in words)
+
+
 def _boilerplate(line: str) -> bool:
-    lowered = line.lower()
-    return any(b in lowered for b in P.BOILERPLATE)
+    """Whether a line is navigation, an advert or a sponsor notice: it starts with a boilerplate phrase, or is
+    short and contains one."""
+    lowered = line.strip().lower()
+    if lowered.startswith(P.BOILERPLATE):
+        return True
+    return len(lowered.split()) <= P.BOILERPLATE_MAX_WORDS and any(b in lowered for b in P.BOILERPLATE)
 
 
 def _most_named(names: list[Name], kind: str) -> Name | None:

@@ -95,8 +95,8 @@ def _text(name: Name | None) -> str | None:
 
 
 def _inn(x: Extraction, product: Name) -> str | None:
-    """The product's INN, only when the article writes it."""
+    """The product's INN, only when the article writes it: a capitalised single word is a brand, never an INN."""
     for written in x.written(product.key):
         if INN.fullmatch(written):
-            return written.lower() if written[0].isupper() and " " in written else written
+            return written.lower() if written[0].isupper() else written
     return None

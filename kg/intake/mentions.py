@@ -50,7 +50,7 @@ _COMPANY = re.compile(r"\b((?:" + _CAP + r"\s+){0,3}(?:" + "|".join(
 _ACRONYM_PHRASE = re.compile(r"((?:" + _CAP + r"|of|for|and|the|on|de|&|,)(?:\s+(?:" + _CAP
                              + r"|of|for|and|the|on|de|&|,)){0,10})\s*\(([A-Z][A-Za-z/]{1,9})\)")
 _PARENTHETICAL = re.compile(r"([\w-]+(?:\s+[\w-]+)?)\s+\(([^()]{2,120})\)")
-INN = re.compile(P.INN, re.IGNORECASE)
+INN = re.compile(P.INN)  # case matters: see patterns.INN
 
 
 def _new_key(kind: str, text: str) -> str:

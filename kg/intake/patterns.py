@@ -59,15 +59,23 @@ TRIGGERS: dict[str, list[list[dict]]] = {
 }
 
 # Words that undo a trigger when they come just before it (within `NEGATION_WINDOW` tokens): an approval
-# sought, hoped for or needed is no decision.
+# sought, hoped for or needed is no decision, and no decision is one that is denied ("did not approve", "has not
+# yet approved") or only possible ("could approve", "will approve").
 NEGATION_WINDOW = 3
+DENIED_OR_POSSIBLE = {"not", "never", "yet", "no", "could", "may", "might", "would", "will", "should", "can",
+                      "cannot", "didn't", "hasn't", "haven't", "hadn't", "won't", "wouldn't", "couldn't",
+                      "can't", "shouldn't", "didn’t", "hasn’t", "haven’t", "hadn’t", "won’t", "wouldn’t",
+                      "couldn’t", "can’t", "shouldn’t"}
+# Modal words that are also names when capitalised ("In May the agency approved ..."): read as modal only in
+# lower case.
+MODAL_ONLY_IN_LOWER_CASE = {"may", "will"}
 NEGATIONS: dict[str, set[str]] = {
     "approval": {"seeking", "seek", "seeks", "sought", "support", "supporting", "towards", "toward", "if",
                  "for", "pending", "awaiting", "await", "expected", "potential", "possible", "recommended",
-                 "withdrew", "withdrawn"},
-    "under_review": {"re", "after"},
-    "rejection": {"not"},
-    "withdrawal": {"not"},
+                 "withdrew", "withdrawn"} | DENIED_OR_POSSIBLE,
+    "under_review": {"re", "after"} | DENIED_OR_POSSIBLE,
+    "rejection": set(DENIED_OR_POSSIBLE),
+    "withdrawal": set(DENIED_OR_POSSIBLE),
 }
 # Words that undo a trigger when they follow it: an authorisation's holder is no decision, nor is a trial
 # authorisation.
@@ -138,11 +146,18 @@ STUDY_DESIGN = ("registrational", "pivotal", "open-label", "single-arm", "random
 NOT_STUDY_NAMES = ("car-t", "car", "the", "this", "a", "an", "its", "our", "clinical", "phase", "bla", "nda",
                    "maa", "us", "uk", "eu", "fda", "ema", "gmp", "atmp", "ind", "cta")
 
-# Lines that are navigation, adverts or sponsor notices, never facts.
-BOILERPLATE = ("is supported by", "sponsored by", "sponsor", "advertis", "subscribe", "sign up", "newsletter",
-               "cookie", "discover b2b", "editorial content", "tagged with", "latest news", "more features",
-               "read more", "related articles", "share this", "click here", "credit:", "all rights reserved",
-               "stay proactive", "will you react", "catch you off guard")
+# Lines that are navigation, adverts or sponsor notices, never facts: a line that starts with one of these
+# phrases, or a short line (at most `BOILERPLATE_MAX_WORDS` words) that contains one. A paragraph of prose
+# that happens to contain one ("... read more in the label") is kept.
+BOILERPLATE = ("is supported by", "sponsored by", "advertis", "subscribe", "sign up", "newsletter", "cookie",
+               "tagged with", "latest news", "more features", "read more", "related articles", "share this",
+               "click here", "credit:", "all rights reserved")
+BOILERPLATE_MAX_WORDS = 12
 
-# The stem of an INN for a cell therapy ("-cel", "-leucel", "-temcel"), with its first word when it has two.
-INN = r"\b(?:[a-z]+cabtagene\s+|[a-z]+gene\s+)?[a-z]{3,}(?:leucel|temcel|cel)(?:-[a-zA-Z]{1,4})?\b"
+# An INN for a cell therapy, by the WHO stems: "-leucel" (white blood cells), "-temcel" (stem cells), or another
+# "-cel" after a stem of at least six letters, with a short suffix ("-L"); or two words, the first in "-gene"
+# and the second in "-leucel" or "-temcel" ("...cabtagene autoleucel"). A single word is matched in lower case
+# only: a capitalised word ending in "cel" is a brand or a person ("Marcel"), a product only when the graph
+# has it. Shorter words ending in "cel" ("cancel", "parcel") are English.
+INN = (r"(?<![\w-])(?:[A-Za-z][a-z]{3,}gene\s+[A-Za-z][a-z]*(?:leucel|temcel)|[a-z]{3,}(?:leucel|temcel)"
+       r"|[a-z]{6,}cel)(?:-[a-zA-Z]{1,4})?(?![\w-])")

@@ -52,7 +52,11 @@ class Intake:
     def evaluate(self, folder: Path) -> Scores:
         if not folder.is_dir():
             raise IntakeError(folder, "not a folder of articles (*.txt with *.facts.json beside them)")
-        return evaluate(folder, propose_with(self.extractor), self.names)
+        scores = evaluate(folder, propose_with(self.extractor), self.names)
+        if scores.files == 0:
+            raise IntakeError(folder, "holds no article to score: give a folder of NAME.txt files, each with "
+                                      "NAME.facts.json beside it")
+        return scores
 
 
 def check_options(path: Path, url: str | None, published: str | None) -> None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from ..errors import CTKGError
 
-MAX_ARTICLE_BYTES = 2 * 1024 * 1024  # a long article is about 100 kB; anything larger is not an article
+# A long article is well under this; a larger file is not one article, and the rules' time grows with the
+# text, so a limit far above an article would let one input hold the command for minutes.
+MAX_ARTICLE_BYTES = 256 * 1024
 # Share of words that are common English function words: English prose is far above it, other languages far
 # below; short texts are judged too, since a headline alone is not an article to guess from.
 MIN_ENGLISH_SHARE = 0.12
@@ -20,7 +22,15 @@ _ENGLISH = frozenset("""a an the and or but of in on at to for from by with as i
 it its this that which who will would not no than also after before under into over their they he she we our
 """.split())
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_HTML = re.compile(r"<\s*(!doctype\s+html|html|head|body|p|div|article|script)\b", re.IGNORECASE)
+# A text is HTML when it holds a tag of a page anywhere (a page may open with a long comment): an opening or
+# closing tag of one of these elements, a doctype or a comment. Scripts are never run and their text is never
+# read (trafilatura drops them).
+_HTML_TAGS = ("html", "head", "body", "title", "meta", "link", "base", "style", "script", "noscript", "template",
+              "iframe", "object", "embed", "svg", "p", "div", "span", "a", "br", "hr", "img", "article", "section",
+              "main", "nav", "header", "footer", "aside", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+              "table", "tr", "td", "th", "form", "input", "button", "em", "strong", "b", "i", "blockquote", "figure")
+_HTML = re.compile(r"<!doctype\s+html|<!--|<\s*/?\s*(?:" + "|".join(_HTML_TAGS) + r")(?:\s[^<>]*)?/?\s*>",
+                   re.IGNORECASE)
 _HEADER_SOURCE = re.compile(r"^Source:\s*(\S+)\s*$")
 _HEADER_PUBLISHED = re.compile(r"^Published:\s*(.+?)\s*$")
 
@@ -54,10 +64,17 @@ def read_article(path: Path) -> Article:
         size = path.stat().st_size
     except OSError as exc:
         raise IntakeError(path, f"cannot read the file ({exc.strerror})") from None
+    if path.is_dir():
+        raise IntakeError(path, "is a folder, not an article; give one article's file (or --evaluate FOLDER "
+                                "to score a folder of articles)")
     if size > MAX_ARTICLE_BYTES:
         raise IntakeError(path, f"the file is {size} bytes; an article is read only up to {MAX_ARTICLE_BYTES} "
                                 "bytes (MAX_ARTICLE_BYTES in kg/intake/reading.py)")
-    return read_bytes(path.read_bytes(), str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IntakeError(path, f"cannot read the file ({exc.strerror})") from None
+    return read_bytes(data, str(path))
 
 
 def read_bytes(data: bytes, path: str = "<article>") -> Article:
@@ -74,7 +91,7 @@ def read_bytes(data: bytes, path: str = "<article>") -> Article:
     except UnicodeDecodeError as exc:
         raise IntakeError(path, f"the file is not UTF-8 text (byte {exc.start}); save the article as UTF-8") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _HTML.search(text[:4096]):
+    if _HTML.search(text):
         article = _from_html(text, path)
     else:
         article = _from_text(text, path)
@@ -114,8 +131,10 @@ def _from_html(html: str, path: str) -> Article:
     fetched or run), and its title and address as the page's metadata gives them."""
     import trafilatura
 
+    # No deduplication: trafilatura's keeps a cache across calls, so a page read twice in one process would
+    # come out empty the second time.
     text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True,
-                               with_metadata=False, deduplicate=True)
+                               with_metadata=False, deduplicate=False)
     if not text or not text.strip():
         raise IntakeError(path, "the HTML page has no article text once its navigation and scripts are removed")
     # The title and address from the page's own metadata; not its date, which would be guessed from the page

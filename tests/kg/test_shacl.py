@@ -9,7 +9,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from kg.compile import add_inferred_types
-from kg.facts import read_facts
+from kg.facts import facts_files, read_facts
 from kg.ontology import load_ontology, superclasses
 from kg.shacl import ENGINES, load_shapes, shacl_findings
 from kg.shape_plan import plan_shapes
@@ -19,7 +19,7 @@ from .conftest import ROOT
 
 SHAPES = load_shapes(ROOT / "shapes")
 SHAPE_SETS = {"all shapes": SHAPES, "the build's local shapes": plan_shapes(SHAPES).local_shapes}
-FACTS_FILES = sorted((ROOT / "data").rglob("*.yaml"))
+FACTS_FILES = facts_files(ROOT / "data")
 SEED = ROOT / "data" / "sources" / "fucaso-hong-kong-approval.yaml"
 CLOSURE = {str(c): sorted(str(s) for s in sups) for c, sups in superclasses(load_ontology(ROOT / "ontology")).items()}
 

@@ -16,6 +16,7 @@ ARTICLES = Path(__file__).resolve().parents[3].parent / "shared" / "articles"
 NAME_ROWS = [
     (ID + "product/zorvatabtagene-autoleucel", "product", "zorvatabtagene autoleucel", None),
     (ID + "product/zorvatabtagene-autoleucel", "product", "Zorvex", None),
+    (ID + "product/quendacel", "product", "Quendacel", None),  # a brand that ends in "cel", not an INN
     (ID + "authority/nra", "authority", "National Regulatory Agency", ID + "jurisdiction/freedonia"),
     (ID + "authority/nra", "authority", "NRA", ID + "jurisdiction/freedonia"),
     (ID + "authority/nra", "organization", "NRA", None),

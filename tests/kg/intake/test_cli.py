@@ -85,6 +85,26 @@ def test_bad_options_are_errors(built, tmp_path, args, says):
     assert not (tmp_path / "data").exists()
 
 
+def test_a_folder_given_as_the_article_is_an_error(built, tmp_path):
+    done = ctkg(str(tmp_path), store=built.store_dir, data=tmp_path / "data")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "is a folder" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "data").exists()
+
+
+def test_check_of_a_missing_draft_is_an_error(built, tmp_path):
+    done = ctkg("--check", str(tmp_path / "absent.yaml"), store=built.store_dir)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no such draft" in done.stderr
+
+
+def test_evaluate_on_a_folder_without_pairs_is_an_error(built, tmp_path):
+    (tmp_path / "lonely.txt").write_text(ARTICLE, encoding="utf-8")  # no lonely.facts.json beside it
+    done = ctkg("--evaluate", str(tmp_path), store=built.store_dir)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no article to score" in done.stderr
+
+
 def test_check_exits_0_for_a_conforming_draft_and_1_otherwise(built, tmp_path):
     article = tmp_path / "kymriah.txt"
     article.write_text(ARTICLE + "The Sylvanian Medicines Directorate (SMD) approved Kymriah in May 2024.\n",

@@ -1,5 +1,7 @@
 """Each kind of fact, and each rule of "nothing invented", on short sentences written for the test."""
 
+import pytest
+
 from kg.intake.extract import SUBJECT_PRODUCT
 
 from .conftest import ID, of_kind
@@ -37,10 +39,10 @@ def test_application_accepted_is_under_review_with_a_month(read):
 
 
 def test_reviews_ongoing_in_two_countries_are_two_facts(read):
-    x = read("Zorvex is approved in Freedonia, with reviews ongoing in Sylvania and Freedonia’s neighbours.")
-    kinds = sorted((f.kind, (f.jurisdiction or f.authority).key) for f in x.facts if f.kind != "claim")
-    assert ("approval", ID + "jurisdiction/freedonia") in kinds
-    assert ("under_review", ID + "jurisdiction/sylvania") in kinds
+    x = read("Zorvex is approved by the NRA, with reviews ongoing in Sylvania and Freedonia.")
+    kinds = {(f.kind, (f.authority or f.jurisdiction).key) for f in x.facts}
+    assert kinds == {("approval", ID + "authority/nra"), ("under_review", ID + "jurisdiction/sylvania"),
+                     ("under_review", ID + "jurisdiction/freedonia")}
 
 
 def test_seeking_approval_is_no_approval(read):
@@ -174,6 +176,21 @@ def test_last_week_is_never_a_date(read):
     x = read("Last week the NRA approved Zorvex for adults.", published="2024-03-13")
     (fact,) = of_kind(x, "approval")
     assert fact.date_value is None and "date_derived" not in fact.fields
+    (note,) = fact.notes
+    assert "names no calendar date" in note and "no publication date" not in note
+
+
+def test_a_weekday_with_a_calendar_date_is_the_calendar_date(read):
+    x = read("On Friday, 3 May 2024, the NRA approved Zorvex for adults.")
+    (fact,) = of_kind(x, "approval")
+    assert (fact.date_value, fact.date.text) == ("2024-05-03", "3 May 2024")
+    assert "date_derived" not in fact.fields
+
+
+def test_a_calendar_date_later_in_the_sentence_does_not_replace_a_relative_one(read):
+    x = read("On Friday the NRA approved Zorvex, for which Acme Bio had applied in June 2023.")
+    (fact,) = of_kind(x, "approval")
+    assert fact.date_value is None and fact.date.text == "On Friday"
 
 
 def test_month_without_a_year_is_left_absent(read):
@@ -207,3 +224,85 @@ def test_navigation_adverts_and_sponsor_lines_are_not_facts(read):
 def test_an_approval_without_authority_or_place_is_not_proposed(read):
     x = read("Zorvex has been approved for the treatment of adults with lymphoma.")
     assert of_kind(x, "approval") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Sign up now: the NRA approved Zorvex for adults",
+    "Our newsletter says the NRA approved Zorvex",
+    "Read more: NRA approved Zorvex",
+])
+def test_a_short_line_with_a_boilerplate_phrase_is_no_fact(read, text):
+    assert of_kind(read(text + "\nThe weather was mild in Freedonia this week, as it often is."), "approval") == []
+
+
+def test_a_paragraph_that_contains_a_boilerplate_phrase_keeps_its_facts(read):
+    x = read("On 4 March 2024 the NRA approved Zorvex for adults with lymphoma; clinicians who sign up to the "
+             "registry can read more about the sponsor and the cookie-cutter dosing advice in the label.")
+    (fact,) = of_kind(x, "approval")
+    assert (fact.authority.key, fact.date_value) == (ID + "authority/nra", "2024-03-04")
+
+
+# A decision denied, still to come or only possible is no decision.
+
+@pytest.mark.parametrize("text", [
+    "The NRA did not approve Zorvex for adults with lymphoma.",
+    "The NRA didn't approve Zorvex for adults with lymphoma.",
+    "The NRA has not yet approved Zorvex for adults with lymphoma.",
+    "The NRA never approved Zorvex for adults with lymphoma.",
+    "The SMB could approve Zorvex by June 2025.",
+    "The SMB may approve Zorvex for adults.",
+    "The SMB might grant approval to Zorvex for adults.",
+    "The SMB would approve Zorvex only with more data.",
+    "The SMB will approve Zorvex if the data hold.",
+    "The SMB should approve Zorvex, say patient groups.",
+])
+def test_a_denied_or_possible_approval_is_no_approval(read, text):
+    assert of_kind(read(text), "approval") == []
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("The NRA did not issue a complete response letter for Zorvex.", "rejection"),
+    ("The SMB may issue a refusal for Zorvex in adults.", "rejection"),
+    ("The NRA has not revoked the marketing authorisation for Zorvex.", "withdrawal"),
+    ("The NRA could have accepted the marketing authorisation application for Zorvex.", "under_review"),
+    ("Acme Bio will be filing an application for Zorvex with the NRA.", "under_review"),
+])
+def test_a_denied_or_possible_decision_of_any_kind_is_none(read, text, kind):
+    assert of_kind(read(text), kind) == []
+
+
+def test_may_as_a_month_does_not_undo_an_approval(read):
+    x = read("In May the NRA approved Zorvex for adults with lymphoma.")
+    (fact,) = of_kind(x, "approval")
+    assert fact.authority.key == ID + "authority/nra"
+
+
+def test_a_count_of_patients_is_no_date(read):
+    x = read("The NRA approved Zorvex for adults after it was tested in 2000 patients.")
+    (fact,) = of_kind(x, "approval")
+    assert fact.date is None
+
+
+# New products are read by the stems of INNs for cell therapies, never from ordinary words or names.
+
+@pytest.mark.parametrize("text", [
+    "The NRA approved Zorvex; Acme Bio withdrew its request to cancel the hearing.",
+    "Marcel Martin, CEO of Acme Bio, said the NRA approved Zorvex for adults.",
+    "The parcel of data that the NRA approved for Zorvex was small.",
+])
+def test_ordinary_words_and_names_ending_in_cel_are_no_products(read, text):
+    written = {n.text for mentions in read(text).names.values() for n in mentions if n.kind == "product"}
+    assert written == {"Zorvex"}
+
+
+@pytest.mark.parametrize("inn", ["quorvaleucel", "brenastemcel-L", "tavorimidacel", "selvacabtagene autoleucel",
+                                 "Selvacabtagene Autoleucel"])
+def test_a_new_inn_is_a_new_product(read, inn):
+    (fact,) = of_kind(read(f"The NRA approved {inn} for adults with lymphoma."), "approval")
+    assert (fact.product.text, fact.product.new) == (inn, True)
+
+
+def test_a_capitalised_word_ending_in_cel_is_a_product_only_when_the_graph_has_it(read):
+    assert of_kind(read("The NRA approved Velumacel for adults with lymphoma."), "approval") == []
+    (fact,) = of_kind(read("The NRA approved Quendacel for adults with lymphoma."), "approval")
+    assert fact.product.key == ID + "product/quendacel"

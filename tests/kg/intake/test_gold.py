@@ -33,3 +33,15 @@ def test_a_relative_date_stays_null_with_its_words(read):
     (approval,) = [f for f in to_gold(x) if f["kind"] == "approval"]
     assert approval["date"] is None and approval["date_text"] == "Today’s"
     assert "2024-03-13" in approval["note"] and "inference" in approval["note"]
+
+
+def test_a_capitalised_brand_ending_in_cel_is_no_inn(read):
+    x = read("The NRA approved Quendacel for adults with lymphoma.")
+    (approval,) = [f for f in to_gold(x) if f["kind"] == "approval"]
+    assert (approval["product"], approval["inn"]) == ("Quendacel", None)
+
+
+def test_an_inn_written_with_capitals_is_given_in_lower_case(read):
+    x = read("The NRA approved Zorvex (Zorvatabtagene Autoleucel) for adults with lymphoma.")
+    (approval,) = [f for f in to_gold(x) if f["kind"] == "approval"]
+    assert approval["inn"] == "zorvatabtagene autoleucel"

@@ -74,3 +74,49 @@ application that the company filed with the agency, which then asked for more in
 def test_html_with_nothing_but_scripts_is_refused():
     with pytest.raises(IntakeError):
         read_bytes(b"<html><head><script>alert(1)</script></head><body><script>x()</script></body></html>")
+
+
+def test_html_after_a_long_leading_comment_is_read_as_html_without_its_scripts(read):
+    comment = "<!-- " + "build notes for the page template; " * 200 + "-->\n"
+    html = (comment + "<html><head><title>Agency news</title></head><body>"
+            "<script>var text = 'On 4 March 2024 the NRA approved Zorvex for adults.';</script>"
+            f"<article><p>{ENGLISH} The decision followed a review of the application that the company filed with "
+            "the agency, which then asked for more information.</p></article></body></html>")
+    assert len(comment) > 4096
+    article = read_bytes(html.encode(), "page.html")
+    assert article.html
+    assert ENGLISH in article.text
+    assert "Zorvex" not in article.text and "var text" not in article.text
+    assert read(html).facts == []
+
+
+@pytest.mark.parametrize("page", [
+    "<section><h2>News</h2><p>{text}</p></section>",
+    "<div class='story'>{text}</div><script>document.write('x')</script>",
+])
+def test_html_without_html_or_body_tags_is_html(page):
+    article = read_bytes(page.format(text=ENGLISH * 3).encode(), "fragment.html")
+    assert article.html and "document.write" not in article.text
+
+
+def test_text_that_mentions_angle_brackets_is_text():
+    text = f"{ENGLISH} A dose of <5 mL was given when counts were >2 and <a threshold."
+    assert not read_bytes(text.encode()).html
+
+
+def test_a_folder_is_refused_as_an_article(tmp_path):
+    with pytest.raises(IntakeError, match="is a folder"):
+        read_article(tmp_path)
+
+
+def test_the_same_page_read_twice_gives_the_same_text():
+    page = f"<html><body><article><p>{ENGLISH} The company filed the application with the agency.</p></article>"
+    page += "</body></html>"
+    assert read_bytes(page.encode()).text == read_bytes(page.encode()).text
+
+
+def test_a_text_far_longer_than_any_article_is_refused(tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_bytes((ENGLISH + "\n").encode() * (300_000 // len(ENGLISH)))
+    with pytest.raises(IntakeError, match="bytes"):
+        read_article(long)
