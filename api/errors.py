@@ -59,6 +59,12 @@ class UnsupportedMediaType(QueryError):
     status = 415
 
 
+class InvalidValue(QueryError):
+    """A parameter's value that the request cannot use as given, e.g. an IRI with a space in it."""
+
+    status = 422
+
+
 class TooManyRows(QueryError):
     """The answer is larger than the row cap; it is refused, never cut short silently."""
 

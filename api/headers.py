@@ -18,10 +18,21 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REFERRER_POLICY = b"no-referrer"
+# The Content-Security-Policies of the app's pages, all here.
 # Every page's scripts, styles, images, fonts and requests come from its own origin: no CDN, no web font, no
-# analytics, and no inline script an injected label could become.
-PAGE_CSP = (b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-            b"connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# analytics, and no inline script an injected label could become. The default for HTML.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+# The analysts' pages that run no script (entity pages, /landscape, /changes: `api.pages`): nothing but their
+# stylesheet and images.
+SCRIPTLESS_PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+                       "base-uri 'none'; form-action 'self'")
+# Redoc styles its page with styled-components, which writes <style> elements at run time: its page alone
+# allows inline styles (scripts stay 'self'), and its search runs in a worker Redoc makes from a blob.
+REDOC_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; "
+             "base-uri 'none'; form-action 'self'")
+_PAGE_CSP_HEADER = PAGE_CSP.encode()
 
 
 class SecurityHeaders:
@@ -40,7 +51,7 @@ class SecurityHeaders:
                 added = [(b"x-content-type-options", b"nosniff")]
                 content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
                 if content_type.lower().startswith(b"text/html"):
-                    added += [(b"content-security-policy", PAGE_CSP),
+                    added += [(b"content-security-policy", _PAGE_CSP_HEADER),
                               (b"x-frame-options", b"DENY"), (b"referrer-policy", REFERRER_POLICY)]
                 headers += [(name, value) for name, value in added if name not in names]
                 message = {**message, "headers": headers}

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from rdflib.namespace import XSD
 from kg import listings, search_index
 from kg.errors import StoreError
 from kg.rq import read_query
+from kg.sparql_text import bind_rows
 from kg.store import StoreLayout, read_manifest
 from kg.vocab import DATASET, ID, ONTOLOGY_IRI
 
@@ -122,10 +123,13 @@ class Lookups:
         }
 
     async def rows(self, query: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
-                   page: Page | None = None, timeout: float | None = None) -> Rows:
+                   page: Page | None = None, timeout: float | None = None,
+                   each: tuple[str, Sequence[ox.NamedNode | ox.Literal]] | None = None) -> Rows:
         """Run `api/queries/<query>.rq` with these bindings (within `timeout` seconds, by default the query
-        time limit); raises the `api.errors` the pool raises."""
-        job = QueryJob(sparql(query), {"solutions": "json"}, dict(bindings or {}), trusted=True, page=page)
+        time limit); with `each`, (a variable, its values), the union of its answers for each value (none for
+        no value: `kg.sparql_text.bind_rows`). Raises the `api.errors` the pool raises."""
+        text = sparql(query) if each is None else bind_rows(sparql(query), *each)
+        job = QueryJob(text, {"solutions": "json"}, dict(bindings or {}), trusted=True, page=page)
         answer = await self.pool.run(job, timeout)
         terms = json.loads(answer.body)["results"]["bindings"]
         rows = [{name: term["value"] for name, term in binding.items()} for binding in terms]

@@ -1,5 +1,5 @@
-"""What the analysts' HTML pages share (entity pages, /landscape, /changes): the template engine, the headers
-of a page, and how a resource of the graph becomes a link.
+"""What the analysts' HTML pages share (entity pages, /landscape, /changes): the template engine (also the
+editor's and the API docs'), the headers of a page, and how a resource of the graph becomes a link.
 
 Every value reaches a page through Jinja's autoescape; the one piece of markup made elsewhere, a timeline's
 SVG (`api.timeline`), is written by an XML serializer that escapes its texts. Pages run no script and take
@@ -12,20 +12,19 @@ from functools import cache
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from starlette.routing import NoMatchFound
 
 from kg.facts import KIND_SEGMENTS, SLUG
 
+from .headers import SCRIPTLESS_PAGE_CSP
 from .models import split_iri
 
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-       "form-action 'self'")
-PAGE_HEADERS = {"Vary": "Accept", "Content-Security-Policy": CSP}
+PAGE_HEADERS = {"Vary": "Accept", "Content-Security-Policy": SCRIPTLESS_PAGE_CSP}
 STYLESHEET = "pages/pages.css"
 
 
 @cache
 def templates() -> Environment:
+    """The one template environment of the app's HTML (these pages, the editor, /docs and /redoc)."""
     return Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True),
                        trim_blocks=True, lstrip_blocks=True)
 
@@ -52,10 +51,7 @@ def _id_prefix(request: Request) -> str:
 
 def stylesheet(request: Request) -> str:
     """The pages' stylesheet, from the app's static files."""
-    try:
-        return str(request.url_for("static", path=STYLESHEET))
-    except NoMatchFound:  # an app without the static mount still names the file where it would be
-        return str(request.base_url).rstrip("/") + "/static/" + STYLESHEET
+    return str(request.url_for("static", path=STYLESHEET))
 
 
 def render(request: Request, template: str, status_code: int = 200, **values) -> HTMLResponse:

@@ -24,7 +24,8 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra:+[$extra]}"
 
 # The pages' front-end code (YASQE, Swagger UI, Redoc, axe-core), pinned in web/package-lock.json, is installed
-# from the npm registry and copied with its licence into api/static/vendor/, which the app serves itself.
+# from the npm registry and copied with its licence into api/static/vendor/, which the app serves itself (all but
+# axe-core, which the page tests read from web/node_modules/).
 if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
   echo "Node.js and npm are needed to install the pages' front-end code (web/package.json): install them with" \
        "'sudo apt-get install nodejs npm', then run this again" >&2

@@ -1,6 +1,7 @@
 // Copy the front-end files the app serves out of web/node_modules (installed by `npm ci --prefix web`) into
 // api/static/vendor/<package>/, each with its licence, so that every page loads its code from the app's own
-// origin. Run by scripts/install.sh; nothing else is copied, and a missing file is an error.
+// origin. Run by scripts/install.sh; nothing else is copied, and a missing file is an error. axe-core is not
+// copied: only the page tests use it, and they read it from web/node_modules (tests/support/browser.py).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,6 @@ const FILES = {
   "swagger-ui-dist": ["swagger-ui-bundle.js", "swagger-ui-bundle.js.LICENSE.txt", "swagger-ui.css", "LICENSE",
     "NOTICE"],
   "redoc": ["bundles/redoc.standalone.js", "bundles/redoc.standalone.js.LICENSE.txt", "LICENSE"],
-  "axe-core": ["axe.min.js", "LICENSE", "LICENSE-3RD-PARTY.txt"],
 };
 
 // Redoc's side menu always shows its maker's logo from cdn.redoc.ly, which would be a request to another

@@ -27,10 +27,10 @@ from pydantic import BaseModel, Field
 from .. import timeline
 from ..errors import NotAcceptable
 from ..formats import negotiate
-from ..lookups import Lookups, Row
+from ..lookups import Lookups, Row, boolean, one_per_item
 from ..models import Ref, split_iri, word
 from ..pages import href, render
-from . import LIST_RESPONSES, LookupsDep
+from . import LIST_RESPONSES, LookupsDep, page
 
 DEFAULT_DAYS = 365  # without `since`, the last year
 MAX_ENTRIES = 1000
@@ -90,28 +90,47 @@ def _decision(request: Request, row: Row) -> Dated:
         unverified=row.get("unverified") == "true"), date)
 
 
-def _source(request: Request, row: Row) -> Dated:
+def _source(request: Request, row: Row, facts: int) -> Dated:
     date = timeline.period(row["read"])
     label = row.get("label") or split_iri(row["source"])[1] or row["source"]
     return Dated(ChangePublic(
         kind="source", date=date.text, precision=date.precision, date_label=date.label,
-        title=f"Source read {date.label}: {label}, {_facts(int(row['facts']))}", iri=row["source"],
-        page=href(request, row["source"]), facts=int(row["facts"])), date)
+        title=f"Source read {date.label}: {label}, {_facts(facts)}", iri=row["source"],
+        page=href(request, row["source"]), facts=facts), date)
 
 
 async def _changes(request: Request, lookups: Lookups, since: str | None, limit: int,
                    unverified: bool) -> ChangesPublic:
     since = since or (dt.date.today() - dt.timedelta(days=DEFAULT_DAYS)).isoformat()
     bound = {"since": ox.Literal(since)}
+    # Each query gives its newest `limit` entries and counts the rest; the newest `limit` of both are among them.
     (_, manifest), decided, read, undated = await asyncio.gather(
-        lookups.manifest(), lookups.rows("changes-decisions", bound), lookups.rows("changes-sources", bound),
+        lookups.manifest(),
+        lookups.rows("changes-decisions", {**bound, "includeUnverified": boolean(unverified)},
+                     page=page(limit, 0, "application")),
+        lookups.rows("changes-sources", bound, page=page(limit, 0, "source")),
         lookups.rows("undated-sources"))
-    entries = [_decision(request, r) for r in decided.rows if unverified or r.get("unverified") != "true"]
-    entries += [_source(request, r) for r in read.rows]
-    # Newest first by the last day a date can stand for, then the more precise first.
+    # What the entries show is asked of the page's applications and sources alone.
+    decisions, sources = one_per_item(decided.rows, "application"), one_per_item(read.rows, "source")
+    summaries, counted = await asyncio.gather(
+        _each(lookups, "application-summaries", "application", decisions),
+        _each(lookups, "source-fact-counts", "source", sources))
+    summary = {r["application"]: r for r in summaries}
+    facts = {r["source"]: int(r["facts"]) for r in counted}
+    entries = [_decision(request, {**summary[r["application"]], **r}) for r in decisions if r["application"] in summary]
+    entries += [_source(request, r, facts.get(r["source"], 0)) for r in sources]
+    # Newest first by the last day a date can stand for, then the more precise first: the queries' order.
     entries.sort(key=lambda e: (e.period.end, e.period.start, e.change.iri), reverse=True)
     return ChangesPublic(since=since, built_at=manifest["built_at"], data=[e.change for e in entries[:limit]],
-                         count=len(entries), undated_sources=len(undated.rows))
+                         count=decided.total + read.total, undated_sources=len(undated.rows))
+
+
+async def _each(lookups: Lookups, query: str, key: str, rows: list[Row]) -> list[Row]:
+    """The rows of `query` for the IRIs of `key` in `rows`, the first for each; none (and no query) for no rows."""
+    if not rows:
+        return []
+    found = await lookups.rows(query, each=(key, [ox.NamedNode(row[key]) for row in rows]))
+    return one_per_item(found.rows, key)
 
 
 @router.get("/changes", response_model=ChangesPublic, summary="What's new: decisions and sources since a day",

@@ -3,7 +3,7 @@
 (`/prefixes.json`, the editor's prefix completion).
 
 The page is server-rendered HTML with no inline script or style (the CSP of `api.headers` allows the app's own
-origin only); its behaviour is api/static/editor.js, over YASQE (npm `@zazuko/yasqe`, served from
+origin only); its behaviour is api/static/editor/editor.js, over YASQE (npm `@zazuko/yasqe`, served from
 api/static/vendor/). Queries run through the API's own `/sparql`, with every limit it has.
 """
 
@@ -12,16 +12,17 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Annotated
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from kg.query import Question, questions, term
 from kg.sparql_text import bind_values
 from kg.vocab import PREFIXES
 
-from ..errors import NotFound
+from ..errors import InvalidValue, NotFound
 from ..models import Problem
+from ..pages import templates
 
 router = APIRouter(tags=["editor"])
 
@@ -81,11 +82,6 @@ def examples() -> dict[str, Example]:
     return {name: Example.of(question) for name, question in questions().items()}
 
 
-@cache
-def _templates() -> Environment:
-    return Environment(loader=PackageLoader("api", "templates"), autoescape=select_autoescape(default=True))
-
-
 # What the editor shows when its URL names no query.
 FIRST_QUERY = """SELECT ?product ?label WHERE {
   ?product a ctkg:MedicinalProduct ; rdfs:label ?label .
@@ -98,7 +94,7 @@ LIMIT 100
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def editor(request: Request, query: Annotated[str | None, Query(max_length=100_000)] = None) -> HTMLResponse:
     """The editor, showing `query` (a link to a query reproduces it; the page's script then runs it)."""
-    page = _templates().get_template("editor.html").render(
+    page = templates().get_template("editor.html").render(
         examples=examples().values(), query=query if query is not None else declared(FIRST_QUERY),
         static=lambda path: request.url_for("static", path=path).path)
     return HTMLResponse(page)
@@ -114,15 +110,29 @@ async def example_list() -> JSONResponse:
             description="Query parameters named after the question's parameters bind them: an IRI "
                         "(`<https://...>`, `id:product/x`) or a literal (`2018-12-31`, `true`). The values are "
                         "written into the text as a `VALUES` block of escaped terms, never as text.",
-            responses={404: {"model": Problem, "description": "No such question"}})
+            responses={404: {"model": Problem, "description": "No such question"},
+                       422: {"model": Problem, "description": "A value written as an IRI is not a valid IRI"}})
 async def example(name: str, request: Request) -> JSONResponse:
     found = examples().get(name)
     if found is None:
         raise NotFound(f"No competency question is named {name!r}; GET /examples lists them.")
     allowed = {parameter.name for parameter in found.parameters}
-    bindings = {key: term(value) for key, value in request.query_params.items() if key in allowed and value.strip()}
+    bindings = {key: _bound(key, value) for key, value in request.query_params.items()
+                if key in allowed and value.strip()}
     query = bind_values(questions()[name].text, bindings) if bindings else questions()[name].text
     return JSONResponse({**asdict(found), "query": declared(query)})
+
+
+def _bound(parameter: str, value: str) -> ox.NamedNode | ox.Literal:
+    """The term a parameter's value stands for; InvalidValue when it is written as an IRI but is not one."""
+    try:
+        return term(value)
+    except ValueError as exc:
+        raise InvalidValue(
+            f"The value of `{parameter}`, {value[:200]!r}, is written as an IRI but is not a valid one ({exc}). "
+            "Write it absolute (`<https://...>`) or as a project prefix and id "
+            "(`id:product/equecabtagene-autoleucel`), with no spaces, quotes, angle brackets or braces inside "
+            "(percent-encode them: a space is %20).") from None
 
 
 def declared(query: str) -> str:

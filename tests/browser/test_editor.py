@@ -1,7 +1,8 @@
 """The SPARQL editor at / in a real browser (headless Chromium) against a real `ctkg serve` of all of data/: it
 loads with nothing from elsewhere, an example runs and shows its rows, a result links to its entity page, the
-keyboard alone reaches Run, the API's message is shown for a bad query, the URL reproduces the query, the
-answer downloads as CSV and JSON, and axe-core finds no serious or critical violation."""
+keyboard alone reaches Run, the API's message is shown for a bad query and for a bad value, the URL reproduces
+the query, the answer downloads as CSV and JSON (a graph as Turtle), and axe-core finds no serious or critical
+violation."""
 
 import csv
 import io
@@ -10,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+from rdflib import Graph
 
 from tests.support.browser import axe, console_errors, foreign_requests, screenshot
 
@@ -121,6 +123,19 @@ def test_a_bad_query_shows_the_apis_message(site, request):
     screenshot(page, request.node.name)
 
 
+def test_a_value_that_is_no_iri_shows_the_apis_message(site):
+    server, open_page = site
+    expected = httpx.get(server.base + "/examples/decisions-by-product", params={"product": "<a b>"})
+    assert expected.status_code == 422
+    page = opened(open_page)
+    page.click("button[data-example='decisions-by-product']")
+    page.wait_for_selector("#parameter-product")
+    page.fill("#parameter-product", "<a b>")
+    page.click("#bind")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#error") == "422: " + expected.json()["detail"]  # the message, not its JSON
+
+
 def test_markup_in_an_answer_is_shown_as_text(site):
     _, open_page = site
     markup = '<script>document.title="owned"</script><img src=x onerror=alert(1)> "onmouseover=alert(2)'
@@ -158,6 +173,20 @@ def test_the_answer_downloads_as_csv_and_json(site, tmp_path: Path):
         page.click("#download-json")
     answer = json.loads(Path(json_download.value.path()).read_text(encoding="utf-8"))
     assert len(answer["results"]["bindings"]) == 5
+
+
+def test_a_construct_answer_downloads_as_turtle(site):
+    _, open_page = site
+    query = ("CONSTRUCT { ?product rdfs:label ?label } WHERE { BIND(<https://w3id.org/ctkg/id/product/"
+             "equecabtagene-autoleucel> AS ?product) ?product rdfs:label ?label }")
+    page = opened(open_page, "/?" + str(httpx.QueryParams({"query": query})))
+    page.wait_for_selector("#results:not([hidden])")
+    assert page.inner_text("#download-json") == "Turtle" and page.locator("#download-csv").is_hidden()
+    with page.expect_download() as download:
+        page.click("#download-json")
+    assert download.value.suggested_filename == "ctkg-results.ttl"
+    graph = Graph().parse(download.value.path(), format="turtle")
+    assert {str(label) for label in graph.objects()} >= {"equecabtagene autoleucel"}
 
 
 def test_axe_finds_no_serious_violation_on_the_editor(site, request):

@@ -9,7 +9,8 @@
         assert console_errors(page) == []        # no script error, no CSP violation
 
 Playwright's own browser downloads are never used (`executable_path` is Debian's binary); axe-core is injected
-from the file `scripts/install.sh` copies out of the npm package (api/static/vendor/axe-core/axe.min.js).
+from the npm package that `scripts/install.sh` installs (web/node_modules/axe-core/axe.min.js), which the app
+does not serve.
 """
 
 import os
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from .servers import ROOT
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
-AXE = ROOT / "api" / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 # Flags that let Debian's Chromium run headless in a container (no sandbox, no GPU) and keep it from calling
 # home (no QUIC, no background networking, no component updates, no sync).
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,7 +41,7 @@ def chromium_path() -> str:
     """Debian's Chromium binary (CTKG_CHROMIUM overrides); BrowserMissing if there is none."""
     path = os.environ.get("CTKG_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
-        raise BrowserMissing("Chromium is not installed: apt-get install chromium chromium-driver (bash .ci/run does)")
+        raise BrowserMissing("Chromium is not installed: apt-get install chromium (bash .ci/run does)")
     return path
 
 
@@ -54,7 +55,7 @@ def missing() -> str | None:
     except ImportError:
         return "Playwright for Python is not installed: pip install -e '.[test]'"
     if not AXE.is_file():
-        return f"axe-core is not installed at {AXE}: bash scripts/install.sh (npm ci --prefix web, then the copy)"
+        return f"axe-core is not installed at {AXE}: bash scripts/install.sh (npm ci --prefix web)"
     return None
 
 

@@ -108,6 +108,27 @@
     link.hidden = false;
   }
 
+  function nameDownload(link, text, file) {
+    link.textContent = text;
+    link.download = file;
+  }
+
+  // The API's message from an error answer: the `detail` of its JSON ({"detail": "..."}), else the text itself.
+  function message(body) {
+    try {
+      const detail = JSON.parse(body).detail;
+      if (typeof detail === "string") {
+        return detail;
+      }
+      if (Array.isArray(detail)) {  // FastAPI's validation errors: one entry per parameter
+        return detail.map((item) => (item.loc || []).slice(1).join(".") + ": " + item.msg).join("; ");
+      }
+    } catch {
+      // not JSON: shown as it is
+    }
+    return body.trim();
+  }
+
   function clearAnswer() {
     downloads.forEach((url) => URL.revokeObjectURL(url));
     downloads = [];
@@ -178,11 +199,12 @@
       const millis = Math.round(performance.now() - started);
       if (!response.ok) {
         status.textContent = "The query was not answered (" + response.status + ").";
-        errorBox.textContent = response.status + " " + response.statusText + ": " + body.trim();
+        errorBox.textContent = response.status + " " + response.statusText + ": " + message(body);
         errorBox.hidden = false;
         return;
       }
       const type = response.headers.get("Content-Type") || "";
+      const whole = document.getElementById("download-json");
       document.getElementById("download-csv").hidden = true;
       if (type.startsWith("application/sparql-results+json")) {
         const answer = JSON.parse(body);
@@ -192,10 +214,13 @@
           showTable(answer, millis);
           offer(document.getElementById("download-csv"), toCsv(answer), "text/csv");
         }
-        offer(document.getElementById("download-json"), body, "application/sparql-results+json");
+        nameDownload(whole, "JSON", "ctkg-results.json");
+        offer(whole, body, "application/sparql-results+json");
       } else {
+        // A CONSTRUCT or DESCRIBE is answered in Turtle (ACCEPT): saved as what it is, not as JSON.
         showText(body, "Triples (Turtle)", millis);
-        offer(document.getElementById("download-json"), body, type);
+        nameDownload(whole, "Turtle", "ctkg-results.ttl");
+        offer(whole, body, type);
       }
       results.hidden = false;
     } catch (failure) {
@@ -258,7 +283,7 @@
     const url = "examples/" + encodeURIComponent(name) + (values ? "?" + values.toString() : "");
     const response = await fetch(url, { headers: { Accept: "application/json" } });
     if (!response.ok) {
-      errorBox.textContent = response.status + ": " + (await response.text());
+      errorBox.textContent = response.status + ": " + message(await response.text());
       errorBox.hidden = false;
       return null;
     }

@@ -5,13 +5,19 @@ those with no such date counted apart, never dated."""
 import shutil
 
 import feedparser
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
+from api import timeline
 from api.app import create_app
+from api.lookups import boolean, sparql
+from kg.sparql_text import bind_values
+from kg.vocab import CTKG, ID, PREFIXES
 
 from ..conftest import HERE, SEED, built_locally
 
+CAP = 50
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
@@ -21,8 +27,9 @@ def changes(client, **params) -> dict:
     return response.json()
 
 
-def test_decisions_by_decision_date_with_their_precision(client):
-    found = changes(client, since="2020-01-01")
+@pytest.mark.parametrize("since", ["2020-01-01", "1900-01-01"])
+def test_decisions_by_decision_date_with_their_precision(client, since):
+    found = changes(client, since=since)
     assert [(c["kind"], c["iri"].rsplit("/", 1)[1], c["date"], c["precision"]) for c in found["data"]] == [
         ("decision", "equecabtagene-autoleucel-macao-nda", "2025-03", "month"),
         ("decision", "equecabtagene-autoleucel-mainland-china-bla", "2023-06", "month"),
@@ -111,6 +118,43 @@ def test_names_in_the_feed_are_text(read_client):
     titles = [entry.title for entry in feed.entries]
     assert any('<script>alert("ctkg")</script> "onmouseover=alert(7)' in t for t in titles)
     assert b"<script>" not in response.content
+
+
+@pytest.fixture(scope="module")
+def capped_client(real_settings):
+    """All of data/, served with an answer cap of 50 rows: fewer than its decisions, more than its graphs (a remote
+    server's build record has a row per graph)."""
+    settings = real_settings.model_copy(update={"query_workers": 1, "max_rows": CAP})
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_a_day_far_back_answers_its_newest_entries(real_client, capped_client):
+    everything = changes(real_client, since="1900-01-01", limit=1000, unverified="true")
+    assert everything["count"] == len(everything["data"]) > CAP  # more than the capped server may give at once
+    newest = changes(capped_client, since="1900-01-01", limit=3, unverified="true")
+    assert newest["data"] == everything["data"][:3] and newest["count"] == everything["count"]
+    assert changes(capped_client, limit=3)["data"] == changes(real_client, limit=3)["data"]  # the default, a year
+
+
+def test_the_queries_order_as_the_periods_do():
+    """Newest first by the last day a date stands for (a month's last day, 31 December for a year, the 29th of
+    February in a leap year), then the more precise first: the order the route merges the two queries in."""
+    dates = ["2023", "2023-12", "2023-12-31", "2023-12-30", "2023-11-30", "2023-06", "2023-06-30", "2023-06-15",
+             "2023-07-01", "2024-02", "2024-02-29", "2024-02-28", "2023-02", "2023-03-01", "1900-02", "1900-02-28",
+             "2000-02", "2000-02-29"]
+    store = ox.Store()
+    for number, date in enumerate(dates):
+        application = ox.NamedNode(f"{ID}application/a{number:02d}")
+        for predicate, value in ((CTKG.decisionDate, ox.Literal(date)), (CTKG.product, ox.NamedNode(f"{ID}product/p")),
+                                 (CTKG.regulator, ox.NamedNode(f"{ID}authority/r")),
+                                 (CTKG.status, ox.NamedNode(f"{ID}status/approved"))):
+            store.add(ox.Quad(application, ox.NamedNode(str(predicate)), value))
+    text = bind_values(sparql("changes-decisions"), {"since": ox.Literal("1000-01-01"),
+                                                    "includeUnverified": boolean(False)})
+    answered = [row["decisionDate"].value for row in store.query(text, prefixes=PREFIXES)]
+    periods = sorted((timeline.period(d) for d in dates), key=lambda p: (p.end, p.start), reverse=True)
+    assert answered == [p.text for p in periods]
 
 
 @pytest.fixture(scope="module")

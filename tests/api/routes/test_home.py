@@ -2,8 +2,10 @@
 the headers every page and endpoint gets: the Content-Security-Policy and CORS. What the pages do in a browser
 is tests/browser/."""
 
+import http.client
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -66,12 +68,12 @@ def test_pages_load_only_their_own_assets(client, path):
 
 def test_every_page_allows_only_its_own_origin(client):
     csp = directives(client.get("/").headers["content-security-policy"])
-    assert csp == directives(PAGE_CSP.decode())
+    assert csp == directives(PAGE_CSP)
     for directive in ("script-src", "style-src", "connect-src", "font-src"):
         assert csp[directive] == ["'self'"], directive
     assert csp["frame-ancestors"] == ["'none'"] and csp["base-uri"] == ["'none'"]
     assert csp["img-src"] == ["'self'", "data:"]
-    assert client.get("/docs").headers["content-security-policy"] == PAGE_CSP.decode()
+    assert client.get("/docs").headers["content-security-policy"] == PAGE_CSP
     # Redoc writes its styles at run time: its page alone allows inline styles, never inline scripts.
     redoc = directives(client.get("/redoc").headers["content-security-policy"])
     assert redoc["script-src"] == ["'self'"] and redoc["connect-src"] == ["'self'"]
@@ -120,6 +122,14 @@ def test_a_bound_value_never_becomes_query_text(client):
     assert answer.json()["results"]["bindings"] == []  # a literal that names no product
 
 
+@pytest.mark.parametrize("value", ["<a b>", "https://x y", 'id:a"b', "<relative>", "<https://x{y}>"])
+def test_a_value_that_is_no_iri_is_a_422_that_names_the_parameter(client, value):
+    answer = client.get("/examples/decisions-by-product", params={"product": value})
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert "`product`" in detail and "not a valid one" in detail and "percent-encode" in detail
+
+
 def test_an_unknown_example_is_a_404_that_says_where_to_look(client):
     answer = client.get("/examples/no-such-question")
     assert answer.status_code == 404 and "/examples" in answer.json()["detail"]
@@ -133,7 +143,23 @@ def test_static_assets_are_served_with_their_type(client):
     assert "javascript" in client.get("/static/editor/editor.js").headers["content-type"]
     assert client.get("/static/editor/editor.css").headers["content-type"].startswith("text/css")
     assert client.get("/static/no-such-file.js").status_code == 404
-    assert client.get("/static/../app.py").status_code == 404
+    assert client.get("/static/vendor/axe-core/axe.min.js").status_code == 404  # the tests' tool, not the users'
+
+
+@pytest.mark.parametrize("path", ["/static/../app.py", "/static/editor/../../app.py", "/static/%2e%2e/app.py",
+                                  "/static/..%2fapp.py", "/static/%2E%2E%2Fapp.py"])
+def test_static_files_stay_in_their_folder(real_server, path):
+    """The path as sent, `..` and all (httpx would resolve it before sending), to the real server."""
+    address = urlsplit(real_server.base)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        body = answer.read()
+    finally:
+        connection.close()
+    assert answer.status == 404, body[:300]
+    assert b"create_app" not in body  # api/app.py, one folder up from api/static/
 
 
 @pytest.mark.parametrize("path", ["/sparql?query=ASK%7B%7D", "/products", "/search?q=fucaso"])

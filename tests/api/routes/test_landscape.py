@@ -52,7 +52,7 @@ def test_the_page_shows_status_in_colour_and_words(client):
             '<span class="date">2023-06 (month)</span></a>') in page
     assert 'data-status="approved" data-precision="none">' in page and '<span class="date">undated</span>' in page
     assert '<option value="bcma">BCMA</option>' in page
-    assert 'href="http://127.0.0.1:8000/landscape?format=csv"' in page
+    assert '<a href="http://127.0.0.1:8000/landscape?format=csv">this page (CSV)</a>' in page  # its page alone
 
 
 def test_csv_by_accept(client):
