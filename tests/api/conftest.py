@@ -121,6 +121,20 @@ def marked_up(tmp_path_factory, as_served) -> Settings:
     return as_served(built_locally(tmp, tmp / "data"))
 
 
+@pytest.fixture(scope="session")
+def pages_client(tmp_path_factory, as_served):
+    """The seed article and a facts file whose every name is markup, read in November 2026
+    (tests/api/data/markup-in-pages.yaml), in-process with one worker: what the pages' escaping and dating
+    tests read."""
+    tmp = tmp_path_factory.mktemp("markup-pages")
+    (tmp / "data").mkdir()
+    for path in (SEED, HERE / "data" / "markup-in-pages.yaml"):
+        shutil.copy(path, tmp / "data" / path.name)
+    settings = as_served(built_locally(tmp, tmp / "data")).model_copy(update={"query_workers": 1})
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
 def ctkg_serve(settings: Settings, log: Path, **overrides) -> CtkgServer:
     """`ctkg serve` of `settings`' store (or of its remote endpoint) with the tests' time limit, started and
     ready; `overrides` are further settings (`query_workers=1`)."""

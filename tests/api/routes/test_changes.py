@@ -2,7 +2,6 @@
 Decisions by decision date, kept as precise as the sources give it; sources by the date they were read, and
 those with no such date counted apart, never dated."""
 
-import shutil
 
 import feedparser
 import pyoxigraph as ox
@@ -14,8 +13,6 @@ from api.app import create_app
 from api.lookups import boolean, sparql
 from kg.sparql_text import bind_values
 from kg.vocab import CTKG, ID, PREFIXES
-
-from ..conftest import HERE, SEED, built_locally
 
 CAP = 50
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -90,20 +87,9 @@ def test_a_page_for_a_browser(client):
     assert "1 source(s) carry no date of reading" in page
 
 
-@pytest.fixture(scope="module")
-def read_client(tmp_path_factory, as_served):
-    """The seed article and a source read in November 2026 (tests/api/data/markup-in-pages.yaml)."""
-    tmp = tmp_path_factory.mktemp("changes")
-    (tmp / "data").mkdir()
-    for path in (SEED, HERE / "data" / "markup-in-pages.yaml"):
-        shutil.copy(path, tmp / "data" / path.name)
-    settings = as_served(built_locally(tmp, tmp / "data")).model_copy(update={"query_workers": 1})
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
-
-def test_sources_by_the_date_they_were_read(read_client):
-    found = changes(read_client, since="2026-01-01")
+def test_sources_by_the_date_they_were_read(pages_client):
+    found = changes(pages_client, since="2026-01-01")
     (source,) = [c for c in found["data"] if c["kind"] == "source"]
     assert (source["iri"].rsplit("/", 1)[1], source["date"], source["precision"]) == (
         "markup-pages-source", "2026-11", "month")
@@ -111,8 +97,8 @@ def test_sources_by_the_date_they_were_read(read_client):
     assert found["undated_sources"] == 1  # the seed article
 
 
-def test_names_in_the_feed_are_text(read_client):
-    response = read_client.get("/changes.atom", params={"since": "2020-01-01"})
+def test_names_in_the_feed_are_text(pages_client):
+    response = pages_client.get("/changes.atom", params={"since": "2020-01-01"})
     feed = feedparser.parse(response.content)
     assert not feed.bozo
     titles = [entry.title for entry in feed.entries]

@@ -3,7 +3,6 @@ target, product class and PIC/S participation on the decision date; unverified f
 
 import csv
 import io
-import shutil
 
 import pytest
 import yaml
@@ -14,7 +13,7 @@ from api.routes.landscape import NOT_PARTICIPANT, PARTICIPANT, UNKNOWN, particip
 from api.timeline import period
 from kg.vocab import ID
 
-from ..conftest import HERE, ROOT, SEED, built_locally
+from ..conftest import ROOT
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 FUCASO = str(ID["product/equecabtagene-autoleucel"])
@@ -128,19 +127,9 @@ def test_pages_continue_after_the_last_product(real_client):
     assert {p for p, _ in after} <= set(products) - {products[0]} or not after
 
 
-@pytest.fixture(scope="module")
-def markup_client(tmp_path_factory, as_served):
-    tmp = tmp_path_factory.mktemp("markup-landscape")
-    (tmp / "data").mkdir()
-    for path in (SEED, HERE / "data" / "markup-in-pages.yaml"):
-        shutil.copy(path, tmp / "data" / path.name)
-    settings = as_served(built_locally(tmp, tmp / "data")).model_copy(update={"query_workers": 1})
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
-
-def test_names_on_the_landscape_are_text(markup_client):
-    page = markup_client.get("/landscape", headers={"Accept": BROWSER}).text
+def test_names_on_the_landscape_are_text(pages_client):
+    page = pages_client.get("/landscape", headers={"Accept": BROWSER}).text
     body = page[page.index("<main>"):]
     for markup in ("<script>", "<b>", "<i>", "<svg onload", '" onmouseover', '"onmouseover'):
         assert markup not in body

@@ -1,6 +1,5 @@
 """The instance IRIs served as linked data: RDF by content negotiation, an escaped HTML page for a browser."""
 
-import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -11,8 +10,6 @@ from rdflib.namespace import RDFS
 
 from api.app import create_app
 from kg.vocab import CTKG, ID
-
-from ..conftest import HERE, SEED, built_locally
 
 PRODUCT = URIRef(ID["product/equecabtagene-autoleucel"])
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -169,17 +166,6 @@ def test_other_kinds_keep_the_generic_page(client):
     page = page_of(client, "/id/jurisdiction/japan")
     assert "<h1>Japan</h1>" in page and "About it" in page
 
-
-@pytest.fixture(scope="module")
-def pages_client(tmp_path_factory, as_served):
-    """The seed article and a facts file whose every name is markup (tests/api/data/markup-in-pages.yaml)."""
-    tmp = tmp_path_factory.mktemp("markup-pages")
-    (tmp / "data").mkdir()
-    for path in (SEED, HERE / "data" / "markup-in-pages.yaml"):
-        shutil.copy(path, tmp / "data" / path.name)
-    settings = as_served(built_locally(tmp, tmp / "data")).model_copy(update={"query_workers": 1})
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
 
 
 class Markup(HTMLParser):
