@@ -59,5 +59,5 @@ def render(request: Request, template: str, status_code: int = 200, **values) ->
     base = str(request.base_url).rstrip("/")
     page = templates().get_template(template).render(
         stylesheet=stylesheet(request), home=base + "/", landscape=base + "/landscape", changes=base + "/changes",
-        feed=base + "/changes.atom", **values)
+        feed=base + "/changes.atom", docs=base + "/docs", **values)
     return HTMLResponse(page, status_code=status_code, headers=PAGE_HEADERS)
