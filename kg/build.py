@@ -31,6 +31,7 @@ from .quality import label_collisions
 from .settings import Settings
 from .shacl import load_shapes
 from .shape_plan import plan_shapes
+from .sqlite_files import StaleFile
 from .store import StoreLayout, distinct_triples, load_graphs, read_manifest
 from .validate import check
 
@@ -207,7 +208,7 @@ def _derive_change(store: ox.Store, build_dir: Path, previous: Previous, plan: P
         search_index.update(store, build_dir / search_index.FILE, plan.affected)
         lists = listings.update(store, build_dir / listings.FILE, nodes, plan.affected)
         classes = stats.updated(manifest["classes"], classes_before, stats.types(store, plan.affected), store)
-    except (OSError, KeyError, search_index.StaleFile, listings.StaleFile) as exc:
+    except (OSError, KeyError, StaleFile) as exc:
         progress(f"the search index and lists are derived anew: the previous build's cannot be updated ({exc!r})")
         return _derive(store, build_dir)
     return {"lists": lists, "classes": classes}

@@ -28,10 +28,11 @@ from rdflib import URIRef
 
 from .rq import read_query
 from .sparql_text import bind_rows
+from .sqlite_files import create, open_read_only, open_to_update
 from .vocab import CTKG, PREFIXES
 
 FILE = "lists.sqlite"
-SCHEMA = 2  # the file's layout (SQLite's user_version): an incremental build updates only a file of this layout
+SCHEMA = 2  # the file's layout (`kg.sqlite_files`): an incremental build updates only a file of this layout
 SEP = "\x01"  # between the parts of a sort key: below every character a label or an IRI may hold
 
 Row = dict[str, str]
@@ -135,13 +136,9 @@ def _count(db: sqlite3.Connection, name: str) -> int:
 
 def write(store: ox.Store, path: Path) -> dict[str, int]:
     """Write every list of `store` to `path` (a new file); returns how many items each has."""
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
+    db = create(path, SCHEMA)
     try:
-        db.executescript(f"""
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
-            PRAGMA user_version = {SCHEMA};
+        db.executescript("""
             CREATE TABLE items (list TEXT NOT NULL, sort TEXT NOT NULL, iri TEXT NOT NULL, flag INTEGER,
                                 rows TEXT NOT NULL);
         """)
@@ -158,21 +155,13 @@ def write(store: ox.Store, path: Path) -> dict[str, int]:
         db.close()
 
 
-class StaleFile(Exception):
-    """The lists file is of another layout than this code writes: write it anew."""
-
-
 def update(store: ox.Store, path: Path, touched: set[str], changed: set[str]) -> dict[str, int]:
     """Bring the lists at `path` (a copy of the previous build's) in step with `store`, after a change whose
     triples have their subject or object among `touched`, and whose changed subjects are `changed`: every
     item of those resources, and of the resources whose rows read one of `changed`, is written again.
-    Returns how many items each list has; StaleFile when `path` is of another layout."""
-    db = sqlite3.connect(path)
+    Returns how many items each list has; `kg.sqlite_files.StaleFile` when `path` is of another layout."""
+    db = open_to_update(path, SCHEMA)
     try:
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
-            raise StaleFile(path)
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
         for name, listing in LISTS.items():
             redo = set(touched)
             if listing.dependents is not None:
@@ -193,18 +182,11 @@ class NotListed(LookupError):
     """A page asked to start after an item that the list does not have."""
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise FileNotFoundError(f"no lists at {path}")
-    # `immutable`: a published build's lists never change, so SQLite takes no lock.
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-
-
 def page(path: Path, name: str, offset: int, limit: int, after: str | None = None,
          flag: bool | None = None) -> list[Row]:
     """The rows of `limit` items of the list `name`: after skipping `offset` items, or `offset` items after the
     item whose key is the IRI `after` (NotListed if there is none); only those whose flag is `flag`, if given."""
-    db = _open(path)
+    db = open_read_only(path, "lists")
     try:
         where, values = "list = :list", {"list": name, "offset": offset, "limit": limit}
         if flag is not None:
@@ -230,7 +212,7 @@ def page(path: Path, name: str, offset: int, limit: int, after: str | None = Non
 
 def count(path: Path, name: str, flag: bool) -> int:
     """How many items of the list `name` have the flag `flag` (the manifest has the whole lists' counts)."""
-    db = _open(path)
+    db = open_read_only(path, "lists")
     try:
         return db.execute("SELECT COUNT(*) FROM items WHERE list = ? AND flag = ?", (name, int(flag))).fetchone()[0]
     finally:

@@ -30,6 +30,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib.namespace import RDFS, SKOS
 
+from .sqlite_files import create, open_read_only, open_to_update
 from .vocab import ID
 
 FILE = "search.sqlite"
@@ -48,11 +49,7 @@ def fold(text: str) -> str:
     return text.lower()
 
 
-SCHEMA = 3  # the file's layout (SQLite's user_version): an incremental build updates only a file of this layout
-
-
-class StaleFile(Exception):
-    """The index is of another layout than this code writes: write it anew."""
+SCHEMA = 3  # the file's layout (`kg.sqlite_files`): an incremental build updates only a file of this layout
 
 
 def _names(store: ox.Store, predicate: str, subject: str | None = None):
@@ -79,13 +76,9 @@ def _insert(db: sqlite3.Connection, names: list[tuple[str, str]], labels: list[t
 def write(store: ox.Store, path: Path) -> int:
     """Write the index of the names in `store`'s default graph to `path` (a new file); returns how many names."""
     names, labels = _names_of(store)
-    path.unlink(missing_ok=True)
-    db = sqlite3.connect(path)
+    db = create(path, SCHEMA)
     try:
-        db.executescript(f"""
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
-            PRAGMA user_version = {SCHEMA};
+        db.executescript("""
             CREATE TABLE names (resource TEXT NOT NULL, name TEXT NOT NULL, folded TEXT NOT NULL);
             CREATE TABLE labels (resource TEXT NOT NULL, label TEXT NOT NULL, folded TEXT NOT NULL);
             CREATE VIRTUAL TABLE name_trigrams USING fts5(folded, content='names', content_rowid='rowid',
@@ -107,13 +100,9 @@ def write(store: ox.Store, path: Path) -> int:
 def update(store: ox.Store, path: Path, subjects: set[str]) -> int:
     """Bring the index at `path` (a copy of the previous build's) in step with `store` for the names of
     `subjects`, the only resources whose names a change can have changed; returns how many names it holds.
-    StaleFile when `path` is of another layout."""
-    db = sqlite3.connect(path)
+    `kg.sqlite_files.StaleFile` when `path` is of another layout."""
+    db = open_to_update(path, SCHEMA)
     try:
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
-            raise StaleFile(path)
-        db.execute("PRAGMA journal_mode = OFF")
-        db.execute("PRAGMA synchronous = OFF")
         for subject in sorted(subjects):
             # An external-content FTS5 table forgets a row only when told the row's old text.
             old = db.execute("SELECT rowid, folded FROM names WHERE resource = ?", (subject,)).fetchall()
@@ -135,10 +124,8 @@ def collisions(path: Path, subjects: set[str] | None = None) -> list[tuple[str, 
     """Each name (case-folded) that several resources share, with those resources in order of IRI, sources left
     out: what `kg/qc/label-collision-violation.rq` finds, read from the index instead of every name of the
     store. With `subjects`, only the names of those resources (the names a change can have made shared)."""
-    db = sqlite3.connect(path)
+    db = open_to_update(path, SCHEMA)  # a temporary table only: the file itself is not written
     try:
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
-            raise StaleFile(path)
         which = ""
         if subjects is not None:
             db.execute("CREATE TEMP TABLE asked (resource TEXT PRIMARY KEY)")
@@ -175,21 +162,13 @@ _BY_TRIGRAMS = _SEARCH.format(
 _BY_SCAN = _SEARCH.format(candidates="1")
 
 
-def open_read_only(path: Path) -> sqlite3.Connection:
-    """The index at `path`, read-only; `immutable`: a published index never changes, so SQLite takes no lock.
-    OSError when there is no index there."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no search index at {path}")
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
-
-
 def search(path: Path, text: str, offset: int, limit: int, deadline: float | None = None) -> tuple[list[Row], int]:
     """The rows of the items `offset` to `offset + limit` of the answer, and how many items it has, an item
     being a run of rows of one resource (as `api.jobs.Page` counts them). `deadline`: a `time.monotonic()`
     past which the search stops with SearchTimeout."""
     if "\x00" in text:  # no name holds one (the build refuses control characters), and FTS5 cannot read it
         return [], 0
-    db = open_read_only(path)
+    db = open_read_only(path, "search index")
     try:
         if deadline is not None:
             db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
