@@ -75,12 +75,18 @@ class _Draft:
         self.used.add((segment, ident))
         return ident
 
-    def _new_resource(self, name: Name, ident: str) -> None:
-        mentions = self.x.names.get(name.key, [name])
-        label = self.x.label(name.key)
+    @staticmethod
+    def _new_fact(ident: str) -> CommentedMap:
+        """A fact about a resource the graph does not have: its id, marked `# new` for the reviewer."""
         fact = CommentedMap()
         fact["id"] = ident
         fact.yaml_add_eol_comment("new: no resource of the graph has this name", "id")
+        return fact
+
+    def _new_resource(self, name: Name, ident: str) -> None:
+        mentions = self.x.names.get(name.key, [name])
+        label = self.x.label(name.key)
+        fact = self._new_fact(ident)
         if name.kind == "product":
             fact["type"] = "cell-therapy"
         fact["label"] = label
@@ -343,9 +349,7 @@ def _membership(d: _Draft, fact: Fact) -> None:
 def _study(d: _Draft, fact: Fact) -> None:
     if fact.fields.get("study_iri"):
         return
-    item = CommentedMap()
-    item["id"] = d._unique("study", slug(fact.fields["study"]))
-    item.yaml_add_eol_comment("new: no resource of the graph has this name", "id")
+    item = d._new_fact(d._unique("study", slug(fact.fields["study"])))
     item["label"] = fact.fields["study"]
     if fact.fields.get("design"):
         item["role"] = fact.fields["design"]
@@ -360,9 +364,7 @@ def _study(d: _Draft, fact: Fact) -> None:
 def _person(d: _Draft, fact: Fact) -> None:
     if fact.fields.get("person_iri"):
         return
-    item = CommentedMap()
-    item["id"] = d._unique("person", slug(fact.fields["person"]))
-    item.yaml_add_eol_comment("new: no resource of the graph has this name", "id")
+    item = d._new_fact(d._unique("person", slug(fact.fields["person"])))
     item["label"] = fact.fields["person"]
     organisation = fact.fields.get("organisation_name")
     if organisation is not None:
