@@ -160,12 +160,13 @@ def update(store: ox.Store, path: Path, touched: set[str], changed: set[str]) ->
     triples have their subject or object among `touched`, and whose changed subjects are `changed`: every
     item of those resources, and of the resources whose rows read one of `changed`, is written again.
     Returns how many items each list has; `kg.sqlite_files.StaleFile` when `path` is of another layout."""
+    changed_nodes = {ox.NamedNode(iri) for iri in changed}
     db = open_to_update(path, SCHEMA)
     try:
         for name, listing in LISTS.items():
             redo = set(touched)
             if listing.dependents is not None:
-                redo.update(n.value for n in listing.dependents(store, {ox.NamedNode(iri) for iri in changed}))
+                redo.update(n.value for n in listing.dependents(store, changed_nodes))
             db.executemany("DELETE FROM items WHERE list = ? AND iri = ?", ((name, iri) for iri in redo))
             _insert(db, name, listing, rows(store, name, only=redo))
         db.commit()
