@@ -1,15 +1,17 @@
 """What a client's SPARQL must pass before an engine sees it.
 
-Two stages, because a bad query can crash a parser:
-- `check_size_and_nesting` runs in the server: the text's size and how deeply its brackets nest, with
-  no parser at all (pyoxigraph dies of a segmentation fault on braces nested deeply enough, and rdflib's
-  parser recurses once per level);
-- `inspect` runs in the worker process that will run the query, so that a parser that misbehaves takes
-  down a worker, which the server replaces, never the server. It refuses updates and SERVICE and says
-  what the query is (its form, the graphs a FROM or FROM NAMED names). Most queries are read from their
-  tokens (`quick_shape`): that reading is exact when the text has none of the constructs on which
-  lexers disagree. The rest are parsed with rdflib and their parse tree is read (`parsed_shape`), which
-  costs far more than reading tokens and so is not the first resort.
+Two stages:
+- `check_size` runs in the server, before its answer cache is asked: the text's size.
+- `screen` runs in the worker process that will run the query, before any parser reads it: how deeply its
+  brackets nest, read from its tokens with no parser at all (pyoxigraph dies of a segmentation fault on
+  braces nested deeply enough, and rdflib's parser recurses once per level), that it is not empty, then
+  `inspect`. A parser that misbehaves takes down a worker, which the server replaces, never the server; and
+  the server, whose one event loop every request crosses, spends no time reading tokens. `inspect` refuses
+  updates and SERVICE and says what the query is (its form, the graphs a FROM or FROM NAMED names). Most
+  queries are read from their tokens (`quick_shape`, in the same pass as the nesting): that reading is exact
+  when the text has none of the constructs on which lexers disagree. The rest are parsed with rdflib and
+  their parse tree is read (`parsed_shape`), which costs far more than reading tokens and so is not the
+  first resort.
 
 rdflib (and Jena) decode `\\uXXXX` escapes anywhere in a query, as SPARQL 1.1 says, and pyoxigraph only
 inside strings and IRIs, so two engines can read one text differently. A text with such an escape
@@ -62,44 +64,91 @@ def decode_escapes(text: str) -> str:
     return _ESCAPE.sub(char, text)
 
 
-def nesting_depth(text: str) -> int:
-    """How deeply `{ ( [` nest outside comments and strings.
+@dataclass
+class _Reading:
+    """What one pass over a query's tokens finds (`_read`)."""
 
-    Brackets inside what reads as an IRI count too: `?a<((1))>?b` is an IRI to a lexer but a comparison
-    to a parser, so an IRI must not be a place to hide brackets. Over-counting only refuses a query.
-    """
+    deepest: int = 0  # how deeply `{ ( [` nest
+    empty: bool = True  # nothing but white space and comments
+    service: bool = False  # SERVICE as a keyword
+    first: str | None = None  # the first keyword after the prologue
+    exact: bool = True  # the tokens are every lexer's reading, and there is no FROM (see `quick_shape`)
+
+
+def _read(text: str) -> _Reading:
+    """One pass over a query's tokens. Brackets inside what reads as an IRI count too: `?a<((1))>?b` is an IRI
+    to a lexer but a comparison to a parser, so an IRI must not be a place to hide brackets. Over-counting only
+    refuses a query."""
+    found = _Reading(exact=not ("\\u" in text or "\\U" in text or "'''" in text or '"""' in text))
     depth = deepest = 0
     for match in TOKENS.finditer(text):
         kind = match.lastgroup
-        if kind == "iri" and _BRACKET.search(match.group()):  # most IRIs have none: skip the loop
-            for char in match.group():
-                depth += 1 if char in "([" else -1 if char in ")]" else 0
-                deepest = max(deepest, depth)
-                depth = max(0, depth)
-        elif kind == "open":
+        if kind == "comment":
+            continue
+        found.empty = False
+        if kind == "open":
             depth += 1
             deepest = max(deepest, depth)
         elif kind == "close":
             depth = max(0, depth - 1)
-    return deepest
+        elif kind == "word":
+            # Once the form is known only SERVICE and FROM matter: the other words are not looked at twice.
+            if found.first is not None and len(match.group()) not in (4, 7):
+                continue
+            word = match.group().upper()
+            if (found.first is not None and word not in ("SERVICE", "FROM")) or not keyword_at(text, match, word):
+                continue
+            if word == "SERVICE":
+                found.service = True
+            elif word == "FROM":
+                found.exact = False
+            elif found.first is None and word not in ("PREFIX", "BASE"):
+                found.first = word
+        elif kind == "iri" and _BRACKET.search(match.group()):  # most IRIs have none: skip the loop
+            for char in match.group():
+                depth += 1 if char in "([" else -1 if char in ")]" else 0
+                deepest = max(deepest, depth)
+                depth = max(0, depth)
+        elif kind == "other" and match.group() == "\\":
+            found.exact = False
+    found.deepest = deepest
+    return found
 
 
-def check_size_and_nesting(text: str, max_bytes: int, max_depth: int) -> None:
-    """Raise QueryTooLarge or QueryTooDeep; cheap, and safe to run on any text."""
+def nesting_depth(text: str) -> int:
+    """How deeply `{ ( [` nest outside comments and strings (see `_read`)."""
+    return _read(text).deepest
+
+
+def check_size(text: str, max_bytes: int) -> None:
+    """Raise QueryTooLarge; for the server, before anything else."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise QueryTooLarge(f"The query is {size} bytes; this endpoint accepts at most {max_bytes}.")
-    depth = nesting_depth(text)
+
+
+def _check_nesting(text: str, reading: _Reading, max_depth: int) -> None:
+    depth = reading.deepest
     if "\\" in text:  # only an escape can make the decoded text differ
         depth = max(depth, nesting_depth(decode_escapes(text)))
     if depth > max_depth:
         raise QueryTooDeep(f"The query nests brackets {depth} deep; this endpoint accepts at most {max_depth}.")
 
 
+def check_size_and_nesting(text: str, max_bytes: int, max_depth: int) -> None:
+    """Raise QueryTooLarge or QueryTooDeep; cheap, and safe to run on any text."""
+    check_size(text, max_bytes)
+    _check_nesting(text, _read(text), max_depth)
+
+
+def _check_not_empty(reading: _Reading) -> None:
+    if reading.empty:
+        raise QuerySyntaxError("The query is empty: send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
+
+
 def check_not_empty(text: str) -> None:
     """Raise QuerySyntaxError for a text with nothing but white space and comments."""
-    if all(match.lastgroup == "comment" for match in TOKENS.finditer(text)):
-        raise QuerySyntaxError("The query is empty: send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
+    _check_not_empty(_read(text))
 
 
 def has_service_keyword(text: str) -> bool:
@@ -174,25 +223,17 @@ def quick_shape(text: str) -> QueryShape | None:
     FROM (whose graphs must be resolved) or anything else unusual gets None, and goes to the parser. Syntax
     errors are left to the engine (the worker explains them with `explain_syntax_error`).
     """
-    if "\\u" in text or "\\U" in text or "'''" in text or '"""' in text:
+    return _quick_shape(_read(text))
+
+
+def _quick_shape(reading: _Reading) -> QueryShape | None:
+    if reading.service:  # a keyword wherever it is, as `parsed_shape` also refuses it
+        raise ServiceRefused(_NO_SERVICE)
+    if not reading.exact:
         return None
-    first = None
-    for match in TOKENS.finditer(text):
-        kind = match.lastgroup
-        if kind == "other" and match.group() == "\\":
-            return None
-        if kind != "word" or not keyword_at(text, match, match.group().upper()):
-            continue
-        word = match.group().upper()
-        if word == "SERVICE":
-            raise ServiceRefused(_NO_SERVICE)
-        if word == "FROM":
-            return None
-        if first is None and word not in ("PREFIX", "BASE"):
-            first = word
-    if first in _UPDATES:
+    if reading.first in _UPDATES:
         raise UpdateRefused(_READ_ONLY)
-    return QueryShape(first) if first in _FORMS else None
+    return QueryShape(reading.first) if reading.first in _FORMS else None
 
 
 def inspect(text: str, prefixes: dict[str, str]) -> QueryShape:
@@ -203,12 +244,26 @@ def inspect(text: str, prefixes: dict[str, str]) -> QueryShape:
     ServiceRefused, QuerySyntaxError or QueryTooDeep. `prefixes` are those the engine predeclares, used to
     read a FROM written with a prefixed name.
     """
-    if "<?" in text or "<$" in text or "&&" in text:
+    return _inspect(text, _read(text), prefixes)
+
+
+def _inspect(text: str, reading: _Reading, prefixes: dict[str, str]) -> QueryShape:
+    if "<?" in text or "<$" in text or _ANDS_IN_IRI.search(text):  # what `_check_comparison_iris` looks for
         _check_comparison_iris(text)
-    return quick_shape(text) or parsed_shape(text, prefixes)
+    return _quick_shape(reading) or parsed_shape(text, prefixes)
+
+
+def screen(text: str, prefixes: dict[str, str], max_depth: int) -> QueryShape:
+    """What a worker checks of a client's query before an engine reads it, from one pass over its tokens: its
+    nesting (QueryTooDeep beyond `max_depth`), that it is not empty (QuerySyntaxError), then `inspect`."""
+    reading = _read(text)
+    _check_nesting(text, reading, max_depth)
+    _check_not_empty(reading)
+    return _inspect(text, reading, prefixes)
 
 
 _OPERAND = re.compile(r"[?$][A-Za-z0-9_]+|[0-9.]+|\)")
+_ANDS_IN_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*&&")  # `&&` in what reads as an IRI (`TOKENS`)
 
 
 def _check_comparison_iris(text: str) -> None:

@@ -22,6 +22,7 @@ from kg.vocab import PREFIXES
 from .engine import Engine, too_large
 from .errors import QueryError
 from .jobs import CHUNK_BYTES, JobFailed, QueryAnswer, WorkerReady
+from .settings import Settings
 
 log = logging.getLogger("ctkg.api.worker")
 
@@ -52,7 +53,8 @@ def _die_with_the_server() -> None:
 
 
 def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int, endpoint: str = "",
-                timeout_s: float = 10.0, max_answer_bytes: int | None = None) -> None:
+                timeout_s: float = 10.0, max_answer_bytes: int | None = None,
+                max_nesting: int = Settings.model_fields["max_query_nesting"].default) -> None:
     """The worker process: answer jobs until the server closes the pipe or sends None."""
     _die_with_the_server()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server decides
@@ -62,7 +64,7 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int,
     from rdflib.plugins.sparql.parser import parseQuery
 
     parseQuery("ASK {}")  # so that the first query does not pay for the grammar
-    engine = Engine(Path(store_dir), max_rows, PREFIXES, endpoint, timeout_s, max_answer_bytes)
+    engine = Engine(Path(store_dir), max_rows, PREFIXES, endpoint, timeout_s, max_answer_bytes, max_nesting)
     if not endpoint:
         with contextlib.suppress(QueryError):
             engine.store()  # open it now, so the first query is fast; a missing graph is reported per job

@@ -2,7 +2,7 @@
 
 Queries come by GET `?query=`, by POST of a form, or by POST of `application/sparql-query`, with
 `default-graph-uri` and `named-graph-uri` (graphs of the store only). Before a worker sees a query its
-size and bracket nesting are checked here (`api.screen`); the worker then checks its parse tree and
+size is checked here; the worker reads its tokens (nesting, updates, SERVICE: `api.screen.screen`), then
 runs it against the deadline. Without a query, GET answers the service description. Errors are plain
 text, as SPARQL clients expect.
 """
@@ -41,7 +41,7 @@ from ..errors import (
 from ..formats import formats, negotiate, offered
 from ..jobs import QueryJob
 from ..lookups import Lookups
-from ..screen import check_not_empty, check_size_and_nesting
+from ..screen import check_size
 from ..settings import Settings
 from . import RETRY_AFTER
 
@@ -301,8 +301,7 @@ class SparqlEndpoint:
                 and (kept := self.cache.get(key)) is not None):
             await self._send_kept(scope, send, kept)
             return
-        check_size_and_nesting(query, settings.max_query_bytes, settings.max_query_nesting)
-        check_not_empty(query)
+        check_size(query, settings.max_query_bytes)  # the worker reads its tokens (`api.screen.screen`)
         if not chosen:
             raise NotAcceptable(f"A query's answer is available as {offered('solutions', 'graph')}.")
         job = QueryJob(query, chosen, default_graphs=defaults, named_graphs=named)
