@@ -4,6 +4,7 @@ the query runs, no graph, and a rebuild picked up without a restart."""
 import json
 import shutil
 
+import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
@@ -47,6 +48,33 @@ def test_a_page_counts_items_not_rows(engine):
 def test_the_row_cap_refuses(engine):
     with pytest.raises(TooManyRows):
         engine.answer(QueryJob(APPLICATIONS, {"solutions": "json"}))
+
+
+def test_a_json_answer_is_the_tsv_answer_converted(settings):
+    # Written directly as JSON, counted by what lies between rows: the same bytes as the TSV answer converted.
+    engine = Engine(settings.store_dir, 10_000, PREFIXES)
+    questions = query_files("kg", "queries")
+    assert len(questions) >= 15
+    for name, text in questions.items():
+        direct = engine.answer(QueryJob(text, {"solutions": "json"}))
+        converted = ox.parse_query_results(engine.answer(QueryJob(text, {"solutions": "tsv"})).body,
+                                           format=ox.QueryResultsFormat.TSV)
+        assert direct.body == converted.serialize(format=ox.QueryResultsFormat.JSON), name
+        assert direct.count == len(json.loads(direct.body)["results"]["bindings"]), name
+
+
+@pytest.mark.parametrize(("rows", "refused"), [(4, False), (5, True)])
+def test_strings_that_look_like_rows_are_counted_exactly(engine, rows, refused):
+    # each value holds `},{` a hundred times: the bound from the JSON is over the cap of 4, so the answer is
+    # counted exactly, and refused only when its rows are more than the cap
+    numbers = " ".join(str(n) for n in range(rows))
+    query = f'SELECT ?v WHERE {{ VALUES ?n {{ {numbers} }} BIND (CONCAT(STR(?n), "{"},{" * 100}") AS ?v) }}'
+    if refused:
+        with pytest.raises(TooManyRows):
+            engine.answer(QueryJob(query, {"solutions": "json"}))
+    else:
+        answer = engine.answer(QueryJob(query, {"solutions": "json"}))
+        assert len(json.loads(answer.body)["results"]["bindings"]) == rows and answer.count == rows
 
 
 def test_the_form_is_checked_before_the_query_runs(engine):
