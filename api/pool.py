@@ -27,6 +27,8 @@ serving. A worker also dies with the server, however the server dies.
 import asyncio
 import collections
 import contextlib
+import ctypes.util
+import functools
 import logging
 import multiprocessing
 import os
@@ -65,7 +67,8 @@ class WorkerProcess:
                 args=(child_end, str(settings.store_dir), settings.worker_memory_mb, settings.max_rows,
                       settings.sparql_endpoint, settings.query_timeout_s, settings.max_answer_bytes,
                       settings.max_query_nesting))
-            self.process.start()
+            with _preloaded(jemalloc() if settings.worker_jemalloc else None):
+                self.process.start()
         except BaseException:
             self.conn.close()
             raise
@@ -190,6 +193,30 @@ class WorkerProcess:
         with contextlib.suppress(RuntimeError, OSError):  # no thread to spare: the process is reaped later
             await asyncio.to_thread(self.process.join, 5)
         self.conn.close()
+
+
+@functools.cache
+def jemalloc() -> str | None:
+    """The jemalloc shared library's name, if it is installed."""
+    return ctypes.util.find_library("jemalloc")
+
+
+@contextlib.contextmanager
+def _preloaded(library: str | None):
+    """`LD_PRELOAD` set to `library` while a worker process is started (the `spawn` method starts a new
+    interpreter, which inherits the environment), and only then: nothing else the server starts gets it."""
+    if library is None:
+        yield
+        return
+    before = os.environ.get("LD_PRELOAD")
+    os.environ["LD_PRELOAD"] = library if not before else f"{library}:{before}"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["LD_PRELOAD"]
+        else:
+            os.environ["LD_PRELOAD"] = before
 
 
 READ_BYTES = 256 * 1024  # what one read of a worker's pipe takes at most

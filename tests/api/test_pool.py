@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.pool import jemalloc
 from tests.support.polling import wait_until
 from tests.support.processes import busy_worker, cpu_seconds, is_dead, peak_memory_of
 from tests.support.queries import RUNAWAY, SORTED_CROSS_PRODUCT, count, run
@@ -195,3 +196,18 @@ def test_slow_regex_and_paths_end_by_the_deadline_and_others_are_served(own_serv
     assert others.served(), (set(others.statuses), others.errors[:3])
     if response.status_code == 503:  # it ran to the deadline: the others were answered meanwhile
         assert during >= 1, "no other request was answered while the slow query ran"
+
+
+# --- the workers' allocator -----------------------------------------------------------------------------------
+
+def _maps(pid: int) -> str:
+    with open(f"/proc/{pid}/maps") as maps:
+        return maps.read()
+
+
+def test_workers_allocate_with_jemalloc_when_it_is_installed_and_only_they(own_server):
+    # CI installs Debian's libjemalloc2 (.ci/run); without it, the workers keep glibc's malloc
+    expected = jemalloc() is not None
+    for worker in own_server.workers():
+        assert ("libjemalloc" in _maps(worker)) is expected, worker
+    assert "libjemalloc" not in _maps(own_server.pid)  # set for the workers' start alone
