@@ -242,69 +242,73 @@ def _check_xml_names(triples) -> None:
                                 "end in an XML name")
 
 
-class _RowCap:
-    """Where pyoxigraph writes an answer as TSV (a line a row, after the header): it stops the serializer,
-    by raising TooManyRows, as soon as the answer has more rows than the cap."""
+class _Sink:
+    """Where pyoxigraph writes an answer: its chunks, their bytes bounded (AnswerTooLarge past `bound`, which
+    is `max_bytes` or, for an answer written in another format than the one asked for, a multiple of it), and
+    its rows counted by `_rows_in` (a subclass's), which raises when they are too many."""
 
-    def __init__(self, cap: int, max_bytes: int | None = None, csv: bool = False):
-        self.cap, self.lines, self.parts = cap, 0, []
-        # CSV leaves out what TSV writes (quotes, datatypes), so it may be a few times smaller than the TSV.
-        self.max_bytes, self.bound, self.size = max_bytes, max_bytes and max_bytes * (CSV_SLACK if csv else 1), 0
+    def __init__(self, max_bytes: int | None, bound: int | None = None):
+        self.max_bytes, self.bound = max_bytes, bound if bound is not None else max_bytes
+        self.parts: list[bytes] = []
+        self.size = 0
 
     def write(self, data) -> int:
         chunk = bytes(data)
-        self.lines += chunk.count(b"\n")
-        if self.lines > self.cap + 1:
-            raise TooManyRows(_too_many(self.cap, "rows"))
+        self._rows_in(chunk)
         self.size += len(chunk)
         if self.bound and self.size > self.bound:
             raise AnswerTooLarge(too_large(self.max_bytes))
         self.parts.append(chunk)
         return len(chunk)
 
+    def _rows_in(self, chunk: bytes) -> None:
+        raise NotImplementedError
+
     def flush(self) -> None:
         pass
+
+    def body(self) -> bytes:
+        return b"".join(self.parts)
+
+
+class _RowCap(_Sink):
+    """Where pyoxigraph writes an answer as TSV (a line a row, after the header): it stops the serializer,
+    by raising TooManyRows, as soon as the answer has more rows than the cap."""
+
+    def __init__(self, cap: int, max_bytes: int | None = None, csv: bool = False):
+        # CSV leaves out what TSV writes (quotes, datatypes), so it may be a few times smaller than the TSV.
+        super().__init__(max_bytes, max_bytes and max_bytes * (CSV_SLACK if csv else 1))
+        self.cap, self.lines = cap, 0
+
+    def _rows_in(self, chunk: bytes) -> None:
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.cap + 1:
+            raise TooManyRows(_too_many(self.cap, "rows"))
 
     @property
     def rows(self) -> int:
         return max(0, self.lines - 1)
-
-    def body(self) -> bytes:
-        return b"".join(self.parts)
 
 
 class _MayPassTheCap(Exception):
     """A JSON answer whose rows may be more than the cap: it is counted exactly instead."""
 
 
-class _JsonRows:
-    """Where pyoxigraph writes a SELECT answer as SPARQL JSON, without white space: it bounds the answer's bytes,
-    and its rows from above by the `},{` between two rows (no other part of the document has one outside a
-    string; a string may, which only raises the bound). Past the row cap it stops the serializer, and the
-    answer is counted exactly (`_RowCap`), which converting TSV to JSON cost 2-7% of a heavy question's time."""
+class _JsonRows(_Sink):
+    """Where pyoxigraph writes a SELECT answer as SPARQL JSON, which it writes without white space. The rows are
+    bounded from above by the `},{` between two rows (no other part of the document has one outside a string; a
+    string may, which only raises the bound). Past the cap it stops the serializer, and the answer is counted
+    exactly as TSV (`_RowCap`) instead. Writing TSV and converting it to JSON cost 2-7% of a heavy question."""
 
     def __init__(self, cap: int, max_bytes: int | None = None):
-        self.cap, self.max_bytes = cap, max_bytes
-        self.parts: list[bytes] = []
-        self.size, self.between, self.tail = 0, 0, b""
+        super().__init__(max_bytes)
+        self.cap, self.between, self.tail = cap, 0, b""
 
-    def write(self, data) -> int:
-        chunk = bytes(data)
+    def _rows_in(self, chunk: bytes) -> None:
         self.between += (self.tail[-2:] + chunk).count(b"},{")  # one may span two writes
         self.tail = (self.tail + chunk)[-4:]
         if self.between + 1 > self.cap:
             raise _MayPassTheCap()
-        self.size += len(chunk)
-        if self.max_bytes and self.size > self.max_bytes:
-            raise AnswerTooLarge(too_large(self.max_bytes))
-        self.parts.append(chunk)
-        return len(chunk)
-
-    def flush(self) -> None:
-        pass
-
-    def body(self) -> bytes:
-        return b"".join(self.parts)
 
     @property
     def rows(self) -> int:
