@@ -40,6 +40,18 @@ def test_a_store_built_before_is_timed_without_a_build(small_store, tmp_path):
     assert decisions["store_ms"] > 0 and decisions["store_subst_ms"] > 0 and decisions["rows"] > 0
 
 
+def test_request_cpu_splits_each_servers_cpu_by_process(small_store, capsys):
+    from bench.request_cpu import main as request_cpu
+
+    assert request_cpu(["--store", str(small_store), "--seconds", "0.5", "--clients", "1"]) == 0
+    rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert len(rows) == 2 * 3  # two servers, three lookups
+    for lookup, _, server, rate, _, server_ms, children_ms, client_ms in rows:
+        assert float(rate.replace(",", "")) > 0 and float(server_ms) > 0 and float(client_ms) > 0, lookup
+        # the API's queries run in its workers, its children; Oxigraph server runs them itself
+        assert (float(children_ms) > 0) is (server.strip() == "ctkg serve"), (lookup, server)
+
+
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory) -> Path:
     """A store built from 3,000 synthetic triples."""
