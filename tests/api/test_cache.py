@@ -6,6 +6,8 @@ once, and anything else waits for a worker until the time limit (503).
 """
 
 import os
+import random
+import re
 import shutil
 import signal
 from collections.abc import Iterator
@@ -139,6 +141,16 @@ def test_the_cache_holds_at_most_its_bytes_least_recently_used_out():
 ])
 def test_normalised_queries_are_the_same_only_when_read_alike(a, b, same):
     assert (normalised(a) == normalised(b)) is same
+
+
+def test_white_space_is_made_one_space_as_the_regular_expression_does():
+    # `normalised` collapses white space with str.split, which must read the same characters as `\s` does
+    rnd = random.Random(7)
+    spaces = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u00a0\u1680\u2003\u2028\u3000"
+    for _ in range(3000):
+        text = "".join(rnd.choice(spaces + "ab\u200b") for _ in range(rnd.randint(0, 25)))
+        query = f"SELECT{text}* WHERE {{ ?s ?p 'x' }}{text}"
+        assert normalised(query) == re.sub(r"\s+", " ", query).strip(), repr(query)
 
 
 def test_if_none_match_names_a_tag_weakly_or_in_a_list():
