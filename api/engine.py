@@ -66,8 +66,7 @@ class Engine:
 
     def store(self) -> ox.Store:
         """The current build, opened again if `ctkg build` has published a new one since (`current`, a symbolic
-        link, is read once a query: one system call, where resolving the path took a fifth of a point lookup's
-        time in the worker)."""
+        link, is read once a query: one system call, not a resolution of the whole path)."""
         try:
             link = os.readlink(self._current)
         except OSError:
@@ -290,6 +289,21 @@ class _RowCap(_Sink):
         return max(0, self.lines - 1)
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _rows_at_least(written: bytes) -> int:
+    """How many rows the start of a JSON answer holds at least: the `},{` between rows outside its strings (those
+    it has whole; what follows a string not yet closed is not counted).
+
+    >>> _rows_at_least(b'{"head":{"vars":["v"]},"results":{"bindings":[{"v":{"type":"literal","value":"},{"}},{"v":{')
+    2
+    """
+    outside = _JSON_STRING.sub(b"S", written)
+    opened = outside.find(b'"')
+    return (outside if opened < 0 else outside[:opened]).count(b"},{") + 1
+
+
 class _MayPassTheCap(Exception):
     """A JSON answer whose rows may be more than the cap: it is counted exactly instead."""
 
@@ -298,7 +312,8 @@ class _JsonRows(_Sink):
     """Where pyoxigraph writes a SELECT answer as SPARQL JSON, which it writes without white space. The rows are
     bounded from above by the `},{` between two rows (no other part of the document has one outside a string; a
     string may, which only raises the bound). Past the cap it stops the serializer, and the answer is counted
-    exactly as TSV (`_RowCap`) instead. Writing TSV and converting it to JSON cost 2-7% of a heavy question."""
+    exactly as TSV (`_RowCap`) instead, unless what was written already has more rows than the cap. Writing
+    TSV and converting it to JSON for every answer cost more (bench/README.md)."""
 
     def __init__(self, cap: int, max_bytes: int | None = None):
         super().__init__(max_bytes)
@@ -308,7 +323,9 @@ class _JsonRows(_Sink):
         self.between += (self.tail[-2:] + chunk).count(b"},{")  # one may span two writes
         self.tail = (self.tail + chunk)[-4:]
         if self.between + 1 > self.cap:
-            raise _MayPassTheCap()
+            if _rows_at_least(b"".join(self.parts) + chunk) > self.cap:
+                raise TooManyRows(_too_many(self.cap, "rows"))
+            raise _MayPassTheCap()  # strings held `},{`: counted again, exactly
 
     @property
     def rows(self) -> int:

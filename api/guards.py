@@ -123,8 +123,8 @@ class CancelOnDisconnect:
             await self.app(scope, receive, send)
             return
         # The route runs in this request's own task, which the watcher cancels if the client goes: no task of
-        # its own and no queue between it and the connection, which cost a tenth of a point lookup's time here.
-        request = _Watched(receive, asyncio.current_task(), has_body=_has_body(scope))
+        # its own, and no queue or `asyncio.wait` between it and the connection.
+        request = _Watched(receive, asyncio.current_task())
 
         async def send_watched(message: Message) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -145,57 +145,60 @@ class CancelOnDisconnect:
             request.close()
 
 
-def _has_body(scope: Scope) -> bool:
-    """Whether the request has a body to read: a length above 0, or chunks (`RefuseAmbiguousLength` in front
-    refuses a request with both)."""
-    for name, value in scope["headers"]:
-        if (name == b"content-length" and value.strip() not in (b"", b"0")) or name == b"transfer-encoding":
-            return True
-    return False
-
-
 class _Watched:
-    """The request's side of the connection. The route reads the body, if any, itself; once the body is complete
-    the next message can only be the client going away, and a watcher task waits for it: it cancels the request's
-    task (`task`) if the answer has not been sent by then. The route asking again then hears of the disconnect."""
+    """The request's side of the connection, read by one watcher task from the start: it hands the body to the
+    route as the route asks for it, holding at most one message the route has not taken (so a large body is not
+    buffered here, and a body the route never reads does not stop the watching), and once the body is complete
+    the next message can only be the client going away. It then cancels the request's task (`task`) if the
+    answer has not been sent; the route asking again hears of the disconnect."""
 
-    def __init__(self, receive: Receive, task: asyncio.Task, has_body: bool):
+    def __init__(self, receive: Receive, task: asyncio.Task):
+        loop = asyncio.get_running_loop()
         self._receive, self.task = receive, task
         self.answered = False  # the answer's last byte has been handed to the server
         self.cancelled = False  # the watcher cancelled the task
-        self._reading = has_body  # the route reads the body from the connection; then the watcher watches it
-        self._empty = not has_body  # the one empty message of a request without a body, not yet handed over
-        self._gone = asyncio.get_running_loop().create_future()
-        self._watcher = None if has_body else asyncio.ensure_future(self._watch())
+        self._held: Message | None = None  # a message read for the route, not yet taken
+        self._asking: asyncio.Future | None = None  # the route, waiting for a message
+        self._taken: asyncio.Future | None = None  # the watcher, waiting for the route to take `_held`
+        self._gone = loop.create_future()
+        self._watcher = asyncio.ensure_future(self._watch())
 
     async def _watch(self) -> None:
         try:
-            while (await self._receive())["type"] != "http.disconnect":
-                pass  # a request without a body is handed its one empty message (uvicorn's), read here
+            while (message := await self._receive())["type"] != "http.disconnect":
+                if self._held is not None:  # one message ahead of the route at most
+                    self._taken = asyncio.get_running_loop().create_future()
+                    await self._taken
+                if self._asking is not None and not self._asking.done():
+                    self._asking.set_result(message)
+                else:
+                    self._held = message
         finally:  # a disconnect, or a connection that can no longer be read
-            if not self._gone.done():
-                self._gone.set_result(None)
+            self._gone.set_result(None)
+            if self._asking is not None and not self._asking.done():
+                self._asking.set_result(DISCONNECT)
             if not self.answered and not self.task.done():
                 self.cancelled = True
                 self.task.cancel()
 
     async def receive(self) -> Message:
-        if self._reading:
-            message = await self._receive()
-            if message["type"] == "http.disconnect" or not message.get("more_body", False):
-                self._reading = False
-                if message["type"] != "http.disconnect":
-                    self._watcher = asyncio.ensure_future(self._watch())
-                else:
-                    self._gone.set_result(None)
+        if self._held is not None:
+            message, self._held = self._held, None
+            if self._taken is not None and not self._taken.done():
+                self._taken.set_result(None)
             return message
-        if self._empty:
-            self._empty = False
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.shield(self._gone)
-        return {"type": "http.disconnect"}
+        if self._gone.done():
+            return DISCONNECT
+        self._asking = asyncio.get_running_loop().create_future()
+        try:
+            return await asyncio.shield(self._asking)
+        finally:
+            self._asking = None
 
     def close(self) -> None:
-        if self._watcher is not None and not self._watcher.done():
+        if not self._watcher.done():
             self.answered = True  # the route is over: nothing left to cancel
             self._watcher.cancel()
+
+
+DISCONNECT: Message = {"type": "http.disconnect"}

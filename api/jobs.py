@@ -47,7 +47,7 @@ class QueryAnswer:
     body: bytes
     media_type: str
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE ("graph" for the two last when not screened)
-    count: int  # rows, or triples, in the body
+    count: int  # rows, or triples, in the body; of a SELECT answer written as JSON, at most that many (`_JsonRows`)
     total: int | None = None  # with a Page: the number of items in the whole answer
     build: str | None = None  # the directory of the build that answered (one build per answer, never a mix)
     size: int = 0  # the body's size in bytes; from a worker the body is left out here and follows in chunks

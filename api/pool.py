@@ -27,8 +27,6 @@ serving. A worker also dies with the server, however the server dies.
 import asyncio
 import collections
 import contextlib
-import ctypes.util
-import functools
 import logging
 import multiprocessing
 import os
@@ -57,7 +55,7 @@ class WorkerProcess:
     The pipe is watched by the event loop for the worker's whole life (`listen`), and what arrives is cut into
     the messages `multiprocessing.Connection` frames (a 4-byte length, or -1 and an 8-byte one, then the bytes)
     as it comes: an answer is read without blocking, and without registering the pipe with the loop again for
-    each job (four system calls a job, a tenth of a point lookup's time in the server)."""
+    each job (four system calls a job)."""
 
     def __init__(self, context, settings: Settings):
         self.conn, child_end = context.Pipe(duplex=True)
@@ -67,8 +65,7 @@ class WorkerProcess:
                 args=(child_end, str(settings.store_dir), settings.worker_memory_mb, settings.max_rows,
                       settings.sparql_endpoint, settings.query_timeout_s, settings.max_answer_bytes,
                       settings.max_query_nesting))
-            with _preloaded(jemalloc() if settings.worker_jemalloc else None):
-                self.process.start()
+            self.process.start()
         except BaseException:
             self.conn.close()
             raise
@@ -172,6 +169,11 @@ class WorkerProcess:
                 received += len(chunk)
         return chunks
 
+    @property
+    def quiet(self) -> bool:
+        """Nothing has come from the pipe since the last reply was taken: no message, no end."""
+        return not self._messages and self._ended is None
+
     def watch(self, died) -> None:
         """While idle: call `died(self)` if anything comes from the pipe, which can only be the worker's end."""
         self._on_idle_message = died
@@ -193,30 +195,6 @@ class WorkerProcess:
         with contextlib.suppress(RuntimeError, OSError):  # no thread to spare: the process is reaped later
             await asyncio.to_thread(self.process.join, 5)
         self.conn.close()
-
-
-@functools.cache
-def jemalloc() -> str | None:
-    """The jemalloc shared library's name, if it is installed."""
-    return ctypes.util.find_library("jemalloc")
-
-
-@contextlib.contextmanager
-def _preloaded(library: str | None):
-    """`LD_PRELOAD` set to `library` while a worker process is started (the `spawn` method starts a new
-    interpreter, which inherits the environment), and only then: nothing else the server starts gets it."""
-    if library is None:
-        yield
-        return
-    before = os.environ.get("LD_PRELOAD")
-    os.environ["LD_PRELOAD"] = library if not before else f"{library}:{before}"
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["LD_PRELOAD"]
-        else:
-            os.environ["LD_PRELOAD"] = before
 
 
 READ_BYTES = 256 * 1024  # what one read of a worker's pipe takes at most
@@ -339,7 +317,9 @@ class WorkerPool:
             async with asyncio.timeout(limit):
                 while True:
                     worker = await self._idle.get()
-                    if not worker.dead:  # one that died while queued was replaced already
+                    # One that died while queued was replaced already, or is about to be (`watch` reports an end
+                    # it finds in the next turn of the loop): either way, not this job's worker.
+                    if not worker.dead and worker.quiet:
                         worker.unwatch()
                         worker.idle = False
                         return worker

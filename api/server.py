@@ -2,8 +2,11 @@
 `api.connections`."""
 
 import asyncio
+import ctypes.util
 import functools
+import logging
 import math
+import os
 import sys
 
 from .settings import Settings
@@ -12,7 +15,36 @@ URL_ENCODING = 3  # a percent-encoded query (`%7B`) takes up to three times its 
 HEADERS_BYTES = 16_384  # for the other headers (h11's default for the request line and headers)
 
 
+log = logging.getLogger("ctkg.api.server")
+
+
+def jemalloc() -> str | None:
+    """The jemalloc shared library's name, if it is installed (Debian's `libjemalloc2`)."""
+    return ctypes.util.find_library("jemalloc")
+
+
+def _with_jemalloc() -> None:
+    """Start `ctkg serve` again, at once and in the same process (`exec`), with jemalloc preloaded when it is
+    installed and not loaded yet: the server and the query workers it starts, which inherit the environment, then
+    allocate with it (pyoxigraph allocates on every step of a query; see bench/README.md). Done before any thread,
+    socket or worker exists, so the environment never changes under a running server; nothing happens when the
+    library is missing or loaded already."""
+    library, preloaded = jemalloc(), os.environ.get("LD_PRELOAD", "")
+    if library is None or "jemalloc" in preloaded:
+        return
+    os.environ["LD_PRELOAD"] = f"{library} {preloaded}".strip()
+    try:
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    except OSError as exc:  # the server starts with glibc's malloc instead
+        del os.environ["LD_PRELOAD"]
+        if preloaded:
+            os.environ["LD_PRELOAD"] = preloaded
+        log.warning("could not start again with jemalloc (%s); serving with the default allocator", exc)
+
+
 def serve(settings: Settings) -> None:
+    if settings.jemalloc:
+        _with_jemalloc()
     import uvicorn
 
     from .app import create_app

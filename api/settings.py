@@ -40,9 +40,9 @@ class Settings(LibrarySettings):
     max_query_nesting: int = Field(64, ge=1, le=500)  # brackets deeper than this are refused before parsing
     max_body_bytes: int = Field(64_000, gt=0)
     worker_memory_mb: int = Field(2048, ge=512)  # below this, RocksDB cannot open the store
-    # Query workers allocate with jemalloc when the library is installed (Debian's libjemalloc2): pyoxigraph's
-    # queries ran 7-10% faster than with glibc's malloc (bench/README.md). False keeps glibc's.
-    worker_jemalloc: bool = True
+    # `ctkg serve` and its query workers allocate with jemalloc when the library is installed (Debian's
+    # libjemalloc2): pyoxigraph's queries run faster with it (bench/README.md). False keeps glibc's malloc.
+    jemalloc: bool = True
     query_workers: int = Field(2, ge=1, le=64)
     max_concurrent_per_client: int = Field(4, ge=1)
     max_answer_bytes: int = Field(16_000_000, gt=0)  # one answer, in the format asked for: 422 beyond

@@ -26,7 +26,7 @@ from .settings import Settings
 
 log = logging.getLogger("ctkg.api.worker")
 
-# rdflib's parser recurses many frames per nested bracket; the server caps the nesting before a query gets here.
+# rdflib's parser recurses many frames per nested bracket; the worker's screen caps the nesting before it parses.
 RECURSION_LIMIT = 20_000
 PR_SET_PDEATHSIG = 1
 M_ARENA_MAX = -8
@@ -34,7 +34,8 @@ M_ARENA_MAX = -8
 
 def _limit_resources(memory_mb: int) -> None:
     # glibc reserves a 64 MB arena per thread; RocksDB's threads would spend the address-space cap on
-    # reservations. Two arenas keep the cap close to what the worker really uses.
+    # reservations. Two arenas keep the cap close to what the worker really uses. (Under jemalloc, `ctkg serve`'s
+    # allocator when installed, this sets an allocator nobody uses; jemalloc's own arenas reserve little.)
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
     cap = memory_mb * 1024 * 1024

@@ -77,6 +77,17 @@ def test_strings_that_look_like_rows_are_counted_exactly(engine, rows, refused):
         assert len(json.loads(answer.body)["results"]["bindings"]) == rows and answer.count == rows
 
 
+def test_an_answer_over_the_cap_is_refused_without_running_it_again(engine):
+    # the JSON written so far shows more rows than the cap of 4: refused at once; the query is run again (`again`)
+    # only when strings may have raised the count
+    def again():
+        raise AssertionError("the query was run again")
+
+    result = engine.store().query(APPLICATIONS, prefixes=PREFIXES)
+    with pytest.raises(TooManyRows):
+        engine._serialize(result, QueryJob(APPLICATIONS, {"solutions": "json"}), "SELECT", again=again)
+
+
 def test_the_form_is_checked_before_the_query_runs(engine):
     with pytest.raises(NotAcceptable):
         engine.answer(QueryJob("CONSTRUCT WHERE { ?s ?p ?o }", {"solutions": "json"}))

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.pool import jemalloc
+from api.server import jemalloc
 from tests.support.polling import wait_until
 from tests.support.processes import busy_worker, cpu_seconds, is_dead, peak_memory_of
 from tests.support.queries import RUNAWAY, SORTED_CROSS_PRODUCT, count, run
@@ -205,9 +205,9 @@ def _maps(pid: int) -> str:
         return maps.read()
 
 
-def test_workers_allocate_with_jemalloc_when_it_is_installed_and_only_they(own_server):
-    # CI installs Debian's libjemalloc2 (.ci/run); without it, the workers keep glibc's malloc
+def test_the_server_and_its_workers_allocate_with_jemalloc_when_it_is_installed(own_server):
+    # CI installs Debian's libjemalloc2 (.ci/run); without it, everything keeps glibc's malloc. `ctkg serve`
+    # starts again with it preloaded, in the same process: the pid the test started is the server's.
     expected = jemalloc() is not None
-    for worker in own_server.workers():
-        assert ("libjemalloc" in _maps(worker)) is expected, worker
-    assert "libjemalloc" not in _maps(own_server.pid)  # set for the workers' start alone
+    for pid in (own_server.pid, *own_server.workers()):
+        assert ("libjemalloc" in _maps(pid)) is expected, pid
