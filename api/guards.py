@@ -124,7 +124,7 @@ class CancelOnDisconnect:
             return
         # The route runs in this request's own task, which the watcher cancels if the client goes: no task of
         # its own, and no queue or `asyncio.wait` between it and the connection.
-        request = _Watched(receive, asyncio.current_task())
+        request = _Watched(receive, asyncio.current_task(), route_reads_body=scope["method"] == "POST")
 
         async def send_watched(message: Message) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -146,22 +146,27 @@ class CancelOnDisconnect:
 
 
 class _Watched:
-    """The request's side of the connection, read by one watcher task from the start: it hands the body to the
-    route as the route asks for it, holding at most one message the route has not taken (so a large body is not
-    buffered here, and a body the route never reads does not stop the watching), and once the body is complete
-    the next message can only be the client going away. It then cancels the request's task (`task`) if the
-    answer has not been sent; the route asking again hears of the disconnect."""
+    """The request's side of the connection, and a watcher task that waits for the client going away once the
+    body is complete (the next message can then be nothing else). It cancels the request's task (`task`) if the
+    answer has not been sent by then; the route asking again hears of the disconnect.
 
-    def __init__(self, receive: Receive, task: asyncio.Task):
+    A POST's route reads its body itself, at once (`/sparql`, the one POST route), and the watcher starts when
+    the body is complete: no hand-over between two tasks for each request. Any other request's body, which no
+    route here reads, is read by the watcher from the start and handed to the route if it asks, holding at
+    most one message the route has not taken (a large body is not buffered here), so that a body nobody reads
+    does not stop the watching."""
+
+    def __init__(self, receive: Receive, task: asyncio.Task, route_reads_body: bool):
         loop = asyncio.get_running_loop()
         self._receive, self.task = receive, task
         self.answered = False  # the answer's last byte has been handed to the server
         self.cancelled = False  # the watcher cancelled the task
+        self._passing = route_reads_body  # the route reads the body from the connection, until it is complete
         self._held: Message | None = None  # a message read for the route, not yet taken
         self._asking: asyncio.Future | None = None  # the route, waiting for a message
         self._taken: asyncio.Future | None = None  # the watcher, waiting for the route to take `_held`
         self._gone = loop.create_future()
-        self._watcher = asyncio.ensure_future(self._watch())
+        self._watcher = None if route_reads_body else asyncio.ensure_future(self._watch())
 
     async def _watch(self) -> None:
         try:
@@ -182,6 +187,15 @@ class _Watched:
                 self.task.cancel()
 
     async def receive(self) -> Message:
+        if self._passing:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._passing = False
+                self._gone.set_result(None)
+            elif not message.get("more_body", False):
+                self._passing = False
+                self._watcher = asyncio.ensure_future(self._watch())
+            return message
         if self._held is not None:
             message, self._held = self._held, None
             if self._taken is not None and not self._taken.done():
@@ -196,7 +210,7 @@ class _Watched:
             self._asking = None
 
     def close(self) -> None:
-        if not self._watcher.done():
+        if self._watcher is not None and not self._watcher.done():
             self.answered = True  # the route is over: nothing left to cancel
             self._watcher.cancel()
 
