@@ -16,12 +16,13 @@ from starlette.routing import Match, Route
 
 from kg import __version__
 
-from .cache import AnswerCache
+from .cache import AnswerCache, CurrentBuild
 from .errors import BYTE_LIMIT_HEADER, ROW_LIMIT_HEADER, QueryError, headers_for
 from .guards import CancelOnDisconnect, ClientLimit, ServerLimit
 from .headers import HeadAsGet, PublicAddress, RefuseAmbiguousLength, SecurityHeaders
 from .lookups import Lookups
 from .pool import WorkerPool
+from .replay import ReplayAnswers, Replays
 from .routes import applications, authorities, companies, inspections, linked_data, products, search, sources, sparql
 from .routes import changes as whats_new
 from .routes import docs as docs_pages
@@ -83,6 +84,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(PublicAddress, public_url=public_url)
     app.add_middleware(HeadAsGet)
     app.add_middleware(CancelOnDisconnect)
+    # The same /sparql request again gets the response the app sent (`api.replay`), counted by the guards.
+    cache = AnswerCache(settings.answer_cache_bytes) if settings.answer_cache_bytes and not lookups.remote else None
+    app.state.answer_cache, app.state.replays = cache, None
+    if cache is not None and settings.replay_cache_bytes:
+        replays = Replays(settings.replay_cache_bytes)
+        app.add_middleware(ReplayAnswers, replays=replays, current=CurrentBuild(settings.store_dir, replays),
+                           budget=pool.budget)
+        app.state.replays = replays
     app.add_middleware(ServerLimit, limit=settings.max_concurrent_requests)  # within the per-client limit
     app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)
     app.add_middleware(RefuseAmbiguousLength)
@@ -95,8 +104,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     # /sparql is answered by a plain ASGI app, routed first; its FastAPI routes only describe it (OpenAPI).
     # Repeated queries are answered from the cache of the embedded store's answers (`api.cache`).
-    cache = AnswerCache(settings.answer_cache_bytes) if settings.answer_cache_bytes and not lookups.remote else None
-    app.state.answer_cache = cache
     app.router.routes.append(Route("/sparql", sparql.SparqlEndpoint(lookups, settings, cache),
                                    methods=["GET", "HEAD", "POST"], include_in_schema=False))
     for module in (sparql, products, authorities, companies, applications, inspections, sources, search,

@@ -49,6 +49,9 @@ class Settings(LibrarySettings):
     answer_budget_bytes: int = Field(128_000_000, gt=0)  # all the answers the server holds at once: 503 beyond
     # /sparql answers kept for repeated queries (`api.cache`), in bytes; 0 keeps none. Embedded store only.
     answer_cache_bytes: int = Field(64_000_000, ge=0)
+    # Whole /sparql responses replayed for the same request bytes (`api.replay`), in bytes; 0 keeps none. Only
+    # answers the answer cache kept, so nothing when `answer_cache_bytes` is 0.
+    replay_cache_bytes: int = Field(16_000_000, ge=0)
 
     # Connection bounds (`api.connections`, `api.guards`).
     keep_alive_timeout_s: float = Field(5.0, gt=0)  # a connection idle before or between requests is closed

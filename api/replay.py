@@ -1,0 +1,160 @@
+"""Replayed answers: the whole response the app sent for a `/sparql` request, sent again for the same request
+without going further into the app.
+
+`ReplayAnswers` is ASGI middleware, just inside the limits on requests in progress (`api.guards`), which count
+a replay as any request. A repeated query already skips the workers (`api.cache`), but it still goes through the
+rest of the middleware, the router and the endpoint's form parsing and normalisation, which cost more than the
+rest of a warm request together (bench/README.md). This keeps, for a request it can read whole (a GET, or a POST
+of a form or a query whose body says its length and is at most `MAX_BODY` bytes), the status, headers and body
+the app answered, under the request as it came: method, path, query string, body, `Accept` and `Content-Type`
+(what lies outside, CORS and the security headers, is added to a replay as to any answer). It keeps only what the
+answer cache kept, which the endpoint marks with an `ETag`: a whole answer that met every limit of this server,
+for a query under the size limit (the same bytes, read the same way, are under it again). A request with
+`Cache-Control: no-…` or `Transfer-Encoding` is passed on, as is anything else.
+
+A replayed answer is sent only while its build is the store's current one (one readlink; the first request that
+sees a new build empties the replays, as `api.cache.CurrentBuild` empties the answer cache), with a 304 for an
+`If-None-Match` naming its tag, as the endpoint does. It holds its share of the answer budget while it is sent.
+The replays are bounded in bytes (`Settings.replay_cache_bytes`, least recently used out; 0 turns them off).
+"""
+
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .answers import AnswerBudget
+from .cache import AnswerCache, CachedAnswer, CurrentBuild, matches
+
+PATH = "/sparql"
+MAX_BODY = 16_384  # a POST's body larger than this is passed on unread
+# The request headers an answer of the app depends on, besides method, path, query string and body.
+_KEYED = (b"accept", b"content-type")
+# The bodies the endpoint reads (it refuses any other before reading it, and so does the replay).
+_READ = (b"application/x-www-form-urlencoded", b"application/sparql-query")
+_BODY_HEADERS = (b"content-type", b"content-length")  # what a 304 leaves out of the 200's headers
+
+
+@dataclass(frozen=True)
+class Replay(CachedAnswer):
+    """An answer as the app sent it: `headers` are its response headers, after every middleware."""
+
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+class Replays(AnswerCache):
+    """The kept responses, by request; `sent` counts the answers replayed (304s included)."""
+
+    sent = 0
+
+
+class ReplayAnswers:
+    def __init__(self, app: ASGIApp, replays: Replays, current: CurrentBuild, budget: AnswerBudget):
+        self.app = app
+        self.replays, self.current, self.budget = replays, current, budget
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "HEAD", "POST"):
+            await self.app(scope, receive, send)
+            return
+        keyed, if_none_match, length = [b""] * len(_KEYED), None, None
+        for name, value in scope["headers"]:
+            if name in _KEYED:
+                keyed[_KEYED.index(name)] = value
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding" or (name == b"cache-control" and b"no-" in value):
+                await self.app(scope, receive, send)
+                return
+        body = b""
+        if scope["method"] == "POST":
+            media_type = keyed[1].split(b";")[0].strip().lower()
+            if media_type not in _READ or length is None or not length.isdigit() or int(length) > MAX_BODY:
+                await self.app(scope, receive, send)
+                return
+            body, receive = await _read_body(receive)
+            if body is None:  # the client went, or the body was not what it said: the app answers as it does
+                await self.app(scope, receive, send)
+                return
+        elif length is not None:
+            await self.app(scope, receive, send)
+            return
+        key = (scope["method"], scope["path"], scope["query_string"], body, *keyed)
+        build = self.current.name()  # empties the replays when the build changed
+        kept = self.replays.get(key) if build is not None else None
+        if kept is not None and kept.build == build:
+            if await self._replay(send, kept, if_none_match):
+                return
+        await self.app(scope, receive, self._recording(send, key) if build is not None else send)
+
+    async def _replay(self, send: Send, kept: Replay, if_none_match: str | None) -> bool:
+        """Send a kept answer (or its 304); False when the answer budget has no room for it now."""
+        if matches(if_none_match, kept.etag):
+            headers = [(name, value) for name, value in kept.headers if name not in _BODY_HEADERS]
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            self.replays.sent += 1
+            return True
+        reservation = self.budget.reserve(len(kept.body))
+        if reservation is None:  # the app answers, with its own 503
+            return False
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": list(kept.headers)})
+            await send({"type": "http.response.body", "body": kept.body})
+        finally:
+            reservation.release()
+        self.replays.sent += 1
+        return True
+
+    def _recording(self, send: Send, key: tuple) -> Send:
+        """`send`, keeping a whole 200 the answer cache kept (it has an ETag and the build that made it)."""
+        headers: tuple | None = None  # the answer's, as the app sent them (middleware outside may change them)
+
+        async def recording(message: Message) -> None:
+            nonlocal headers
+            if message["type"] == "http.response.start":
+                headers = tuple(message.get("headers", ())) if message["status"] == 200 else None
+            elif headers is not None and message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    names = dict(headers)
+                    tag, build = names.get(b"etag"), names.get(b"ctkg-build")
+                    if tag is not None and build is not None:
+                        body = bytes(message.get("body", b""))
+                        self.replays.put(key, Replay(body, "", build.decode("latin-1"), tag.decode("latin-1"),
+                                                     headers))
+                headers = None  # an answer in several pieces is not kept
+            await send(message)
+
+        return recording
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
+    """The request's body, read whole (its length was checked), and a `receive` that hands the app what was
+    read, then the connection; None for the body when the client went away or sent more than it said."""
+    messages: list[Message] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY:
+            break
+        if not message.get("more_body", False):
+            return b"".join(chunks), _replaying(messages, receive)
+    return None, _replaying(messages, receive)
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replaying() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replaying

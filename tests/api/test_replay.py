@@ -1,0 +1,154 @@
+"""Replayed answers (`api.replay`): the same /sparql request again gets, byte for byte, the response the app sent
+for it, without passing through the app; a request that differs in what the answer depends on, an error, a body
+the replay cannot read whole, and a client asking for a fresh answer go through the app.
+
+In process (the application with its worker pool), where the replays' hit count can be read; over HTTP, a new
+build ending the replays is `test_cache.test_a_new_build_empties_the_cache` (the same GET before and after).
+"""
+
+import asyncio
+import uuid
+
+import pytest
+
+from api.answers import AnswerBudget
+from api.cache import CurrentBuild
+from api.replay import MAX_BODY, ReplayAnswers, Replays
+
+pytestmark = pytest.mark.embedded_only("replays are of answers the embedded store's answer cache kept")
+
+JSON = "application/sparql-results+json"
+
+
+def a_query() -> str:
+    """A query no other test sends (its comment), so that its first request is answered by the app."""
+    return (f"# {uuid.uuid4()}\n"
+            "SELECT ?a ?label WHERE { ?a a ctkg:RegulatoryAuthority ; rdfs:label ?label } ORDER BY ?a")
+
+
+def post(client, query: str, **headers: str):
+    return client.post("/sparql", data={"query": query}, headers={"accept": JSON, **headers})
+
+
+def replays(client) -> int:
+    return client.app.state.replays.sent
+
+
+def test_the_same_request_again_gets_the_apps_response_byte_for_byte(client):
+    query = a_query()
+    first = post(client, query)
+    assert first.status_code == 200, first.text
+    before = replays(client)
+    again = post(client, query)
+    assert replays(client) == before + 1
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers == first.headers  # the app's own headers, security and CORS ones included
+    # Answered by the app (its answer cache): the same response the replay sent.
+    fresh = post(client, query, **{"cache-control": "no-cache"})
+    assert replays(client) == before + 1
+    assert fresh.content == again.content and fresh.headers == again.headers
+
+
+def test_a_revalidation_is_answered_304_as_the_app_answers_it(client):
+    query = a_query()
+    tag = post(client, query).headers["etag"]
+    from_app = post(client, query, **{"if-none-match": tag, "cache-control": "no-cache"})
+    before = replays(client)
+    replayed = post(client, query, **{"if-none-match": tag})
+    assert replays(client) == before + 1
+    assert replayed.status_code == from_app.status_code == 304 and replayed.content == b""
+    assert replayed.headers == from_app.headers and "content-type" not in replayed.headers
+    assert post(client, query, **{"if-none-match": '"another"'}).status_code == 200
+
+
+@pytest.mark.parametrize("differs", [
+    {"accept": "text/csv"},
+    {"origin": "https://notebook.example"},
+], ids=["accept", "origin"])
+def test_a_request_that_differs_in_what_the_answer_depends_on_goes_to_the_app(client, differs):
+    query = a_query()
+    plain = post(client, query)
+    other = post(client, query, **differs)
+    assert other.content and other.headers != plain.headers  # another format; CORS headers
+    before = replays(client)
+    assert post(client, query).headers == plain.headers  # each replayed as it was answered
+    assert post(client, query, **differs).headers == other.headers
+    assert replays(client) == before + 2
+
+
+def test_get_and_post_are_replayed_apart(client):
+    query = a_query()
+    posted = post(client, query)
+    before = replays(client)
+    got = client.get("/sparql", params={"query": query}, headers={"accept": JSON})
+    assert replays(client) == before and got.content == posted.content
+    assert client.get("/sparql", params={"query": query}, headers={"accept": JSON}).content == got.content
+    assert replays(client) == before + 1
+
+
+def test_an_error_is_never_replayed(client):
+    before = replays(client)
+    for _ in range(2):
+        wrong = post(client, "SELECT ?s WHERE { ?s ?p }")
+        assert wrong.status_code == 400
+    updates = [post(client, "INSERT DATA { <a:b> <a:c> <a:d> }").status_code for _ in range(2)]
+    assert updates == [403, 403] and replays(client) == before
+
+
+def test_a_body_the_replay_cannot_read_whole_is_answered_by_the_app(client):
+    query = a_query()
+    first = post(client, query)
+    before = replays(client)
+    chunked = client.post("/sparql", content=iter([query.encode()]),  # no Content-Length: chunked
+                          headers={"content-type": "application/sparql-query", "accept": JSON})
+    assert chunked.status_code == 200 and chunked.content == first.content
+    padded = query + "\n#" + "x" * MAX_BODY  # over MAX_BODY, and over the query size limit
+    assert post(client, padded).status_code == 413
+    assert replays(client) == before
+
+
+class Recorder:
+    """An ASGI app that reads its request's body and says what it read: what the replay passes on."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope, receive, send):
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                self.bodies.append(None)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        self.bodies.append(b"".join(chunks))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+@pytest.mark.parametrize("messages, passed_on", [
+    ([b"query=ASK", b"{}"], b"query=ASK{}"),  # a body in two pieces, read whole and handed on whole
+    ([b"query=ASK", None], None),  # the client went away mid-body: the app hears it
+], ids=["two-pieces", "gone"])
+def test_a_body_read_by_the_replay_reaches_the_app_unchanged(tmp_path, messages, passed_on):
+    recorder = Recorder()
+    cache = Replays(10_000)
+    front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000))
+    queue = [{"type": "http.disconnect"} if body is None else
+             {"type": "http.request", "body": body, "more_body": n < len(messages) - 1}
+             for n, body in enumerate(messages)]
+
+    async def receive():
+        return queue.pop(0)
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/sparql", "query_string": b"",
+             "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"11")]}
+    asyncio.run(front(scope, receive, send))
+    assert recorder.bodies == [passed_on]
