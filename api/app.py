@@ -18,7 +18,7 @@ from kg import __version__
 
 from .cache import AnswerCache, CurrentBuild
 from .errors import BYTE_LIMIT_HEADER, ROW_LIMIT_HEADER, QueryError, headers_for
-from .guards import CancelOnDisconnect, ClientLimit, ServerLimit
+from .guards import CancelOnDisconnect, RequestLimits, RequestsInProgress
 from .headers import HeadAsGet, PublicAddress, RefuseAmbiguousLength, SecurityHeaders
 from .lookups import Lookups
 from .pool import WorkerPool
@@ -84,16 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(PublicAddress, public_url=public_url)
     app.add_middleware(HeadAsGet)
     app.add_middleware(CancelOnDisconnect)
-    # The same /sparql request again gets the response the app sent (`api.replay`), counted by the guards.
-    cache = AnswerCache(settings.answer_cache_bytes) if settings.answer_cache_bytes and not lookups.remote else None
-    app.state.answer_cache, app.state.replays = cache, None
-    if cache is not None and settings.replay_cache_bytes:
-        replays = Replays(settings.replay_cache_bytes)
-        app.add_middleware(ReplayAnswers, replays=replays, current=CurrentBuild(settings.store_dir, replays),
-                           budget=pool.budget)
-        app.state.replays = replays
-    app.add_middleware(ServerLimit, limit=settings.max_concurrent_requests)  # within the per-client limit
-    app.add_middleware(ClientLimit, limit=settings.max_concurrent_per_client)
+    in_progress = RequestsInProgress(settings.max_concurrent_per_client, settings.max_concurrent_requests)
+    app.add_middleware(RequestLimits, in_progress=in_progress)
     app.add_middleware(RefuseAmbiguousLength)
     # Public read-only data: any origin may GET or POST (notebooks, a YASGUI hosted elsewhere), never with the
     # browser's credentials; a preflight is answered here, before the guards count it.
@@ -102,6 +94,15 @@ def create_app(settings: Settings) -> FastAPI:
                        expose_headers=[ROW_LIMIT_HEADER, BYTE_LIMIT_HEADER, sparql.BUILD_HEADER, "Retry-After",
                                        "ETag"], max_age=3600)
     app.add_middleware(SecurityHeaders)
+    # The same /sparql request again gets the response the app sent, before all of the above (`api.replay`);
+    # it counts the requests it answers among those in progress.
+    cache = AnswerCache(settings.answer_cache_bytes) if settings.answer_cache_bytes and not lookups.remote else None
+    app.state.answer_cache, app.state.replays = cache, None
+    if cache is not None and settings.replay_cache_bytes:
+        replays = Replays(settings.replay_cache_bytes)
+        app.add_middleware(ReplayAnswers, replays=replays, current=CurrentBuild(settings.store_dir, replays),
+                           budget=pool.budget, in_progress=in_progress)
+        app.state.replays = replays
     # /sparql is answered by a plain ASGI app, routed first; its FastAPI routes only describe it (OpenAPI).
     # Repeated queries are answered from the cache of the embedded store's answers (`api.cache`).
     app.router.routes.append(Route("/sparql", sparql.SparqlEndpoint(lookups, settings, cache),

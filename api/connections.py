@@ -18,7 +18,7 @@ that stops reading (an answer then waits for it for ever), and no bound on the s
 - a request line and headers longer than `max_header_bytes` are answered 431 and the connection closed.
 
 uvicorn's `limit_concurrency` counts connections and requests together and answers 503 without Retry-After,
-so the cap on requests in progress is `api.guards.ServerLimit` instead.
+so the cap on requests in progress is `api.guards.RequestLimits` instead.
 
 When accept fails for want of file descriptors, asyncio logs a traceback for every pending connection, each
 second (`AcceptFailures` reports it in one line every few seconds instead); `connection_cap` keeps the

@@ -1,12 +1,13 @@
 """What stands in front of every route, as ASGI middleware: limits on requests in progress (per client, and
 from all clients together), and the cancellation of a request whose client has gone.
 
-- `ClientLimit` lets each client address have at most `settings.max_concurrent_per_client` requests in
-  progress; the next one is answered 429 with `Retry-After` at once, before any work. Cheap routes that
-  run no query (`/health`, the OpenAPI description) are not counted, so monitoring is never refused.
-- `ServerLimit` lets all clients together have at most `settings.max_concurrent_requests` requests in
-  progress (the same routes uncounted); the next one is answered 503 with `Retry-After`. uvicorn's own
-  `limit_concurrency` would count open connections too and answer without `Retry-After`.
+- `RequestLimits` lets each client address have at most `settings.max_concurrent_per_client` requests in
+  progress; the next one is answered 429 with `Retry-After` at once, before any work. All clients together
+  may have at most `settings.max_concurrent_requests` in progress; the next one is answered 503 with
+  `Retry-After` (uvicorn's own `limit_concurrency` would count open connections too and answer without it).
+  Cheap routes that run no query (`/health`, the OpenAPI description) are not counted, so monitoring is never
+  refused. The counts (`RequestsInProgress`) are shared with `api.replay`, which answers some requests before
+  they reach this middleware and counts them the same way.
 - `CancelOnDisconnect` watches for the client going away before its answer is sent and then cancels the
   request's task. Neither uvicorn nor Starlette does that for an ordinary route (the route runs to its end
   and its answer is dropped); cancelling the task makes `WorkerPool.run` kill the query's worker at once,
@@ -20,6 +21,7 @@ proxy's address, and the limit applies to all of them together.
 import asyncio
 import json
 from collections import Counter
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,61 +30,66 @@ UNCOUNTED = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redire
 RETRY_AFTER_S = 1
 
 
-class ClientLimit:
-    def __init__(self, app: ASGIApp, limit: int):
-        self.app = app
-        self.limit = limit
-        self.in_progress: Counter[str] = Counter()
+class RequestsInProgress:
+    """The requests in progress, per client address and from all clients, and the limits on them; single-threaded
+    (the event loop's). Shared by `RequestLimits` and `api.replay`, which stands outside it and counts here the
+    requests it answers itself."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNCOUNTED:
-            await self.app(scope, receive, send)
-            return
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        if self.in_progress[client] >= self.limit:
-            await refuse(scope, send, 429, f"Too many requests in progress from your address: at most {self.limit} "
-                         "at once. Wait for an answer before sending the next request.")
-            return
-        self.in_progress[client] += 1
+    def __init__(self, per_client: int, total: int):
+        self.per_client, self.total = per_client, total
+        self.by_client: Counter[str] = Counter()
+        self.all = 0
+
+    @staticmethod
+    def counted(scope: Scope) -> bool:
+        return scope["type"] == "http" and scope["path"] not in UNCOUNTED
+
+    @staticmethod
+    def client(scope: Scope) -> str:
+        return scope["client"][0] if scope.get("client") else "unknown"
+
+    def refusal(self, client: str) -> tuple[int, str] | None:
+        """The answer to one more request from `client`, when a limit is reached: the client's own first."""
+        if self.by_client[client] >= self.per_client:
+            return 429, (f"Too many requests in progress from your address: at most {self.per_client} at once. "
+                         "Wait for an answer before sending the next request.")
+        if self.all >= self.total:
+            return 503, f"The server has as many requests in progress as it takes ({self.total}); try again shortly."
+        return None
+
+    def enter(self, client: str) -> Callable[[], None]:
+        """Count one more request from `client`; returns what ends it (once, however often it is called)."""
+        self.by_client[client] += 1
+        self.all += 1
         released = False
 
         def release() -> None:
             nonlocal released
             if not released:
                 released = True
-                self.in_progress[client] -= 1
-                if not self.in_progress[client]:
-                    del self.in_progress[client]
+                self.all -= 1
+                self.by_client[client] -= 1
+                if not self.by_client[client]:
+                    del self.by_client[client]
 
-        try:
-            await self.app(scope, receive, _on_answered(send, release))
-        finally:
-            release()
+        return release
 
 
-class ServerLimit:
-    def __init__(self, app: ASGIApp, limit: int):
+class RequestLimits:
+    def __init__(self, app: ASGIApp, in_progress: RequestsInProgress):
         self.app = app
-        self.limit = limit
-        self.in_progress = 0
+        self.in_progress = in_progress
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNCOUNTED:
+        if not RequestsInProgress.counted(scope):
             await self.app(scope, receive, send)
             return
-        if self.in_progress >= self.limit:
-            await refuse(scope, send, 503, f"The server has as many requests in progress as it takes ({self.limit}); "
-                         "try again shortly.")
+        client = RequestsInProgress.client(scope)
+        refusal = self.in_progress.refusal(client)
+        if refusal is not None:
+            await refuse(scope, send, *refusal)
             return
-        self.in_progress += 1
-        released = False
-
-        def release() -> None:
-            nonlocal released
-            if not released:
-                released = True
-                self.in_progress -= 1
-
+        release = self.in_progress.enter(client)
         try:
             await self.app(scope, receive, _on_answered(send, release))
         finally:

@@ -1,21 +1,23 @@
 """Replayed answers: the whole response the app sent for a `/sparql` request, sent again for the same request
-without going further into the app.
+without going into the app.
 
-`ReplayAnswers` is ASGI middleware, just inside the limits on requests in progress (`api.guards`), which count
-a replay as any request. A repeated query already skips the workers (`api.cache`), but it still goes through the
-rest of the middleware, the router and the endpoint's form parsing and normalisation, which cost more than the
-rest of a warm request together (bench/README.md). This keeps, for a request it can read whole (a GET, or a POST
-of a form or a query whose body says its length and is at most `MAX_BODY` bytes), the status, headers and body
-the app answered, under the request as it came: method, path, query string, body, `Accept` and `Content-Type`
-(what lies outside, CORS and the security headers, is added to a replay as to any answer). It keeps only what the
-answer cache kept, which the endpoint marks with an `ETag`: a whole answer that met every limit of this server,
-for a query under the size limit (the same bytes, read the same way, are under it again). A request with
-`Cache-Control: no-…` or `Transfer-Encoding` is passed on, as is anything else.
+`ReplayAnswers` is the outermost ASGI middleware. A repeated query already skips the workers (`api.cache`), but
+it still goes through every middleware, the router and the endpoint's form parsing and normalisation, which cost
+more than the rest of a warm request together (bench/README.md). This keeps, for a request it can read whole
+(a GET, or a POST of a form or a query whose body says its length and is at most `MAX_BODY` bytes), the status,
+headers and body the app answered, under the request as it came: method, path, query string, body, and the
+request headers an answer depends on (`Accept`, `Content-Type`, `Origin`). It keeps only what the answer cache
+kept, which the endpoint marks with an `ETag`: a whole answer that met every limit of this server, for a query
+under the size limit (the same bytes, read the same way, are under it again). A request with
+`Cache-Control: no-…`, a `Cookie` (CORS would then name the origin) or `Transfer-Encoding` is passed on, as is
+anything else.
 
 A replayed answer is sent only while its build is the store's current one (one readlink; the first request that
 sees a new build empties the replays, as `api.cache.CurrentBuild` empties the answer cache), with a 304 for an
-`If-None-Match` naming its tag, as the endpoint does. It holds its share of the answer budget while it is sent.
-The replays are bounded in bytes (`Settings.replay_cache_bytes`, least recently used out; 0 turns them off).
+`If-None-Match` naming its tag, as the endpoint does. While it reads a body and sends an answer, a request is
+counted among those in progress (`api.guards.RequestsInProgress`), as inside the app; one over a limit is passed
+on, for the app to refuse. A replayed answer holds its share of the answer budget while it is sent. The replays
+are bounded in bytes (`Settings.replay_cache_bytes`, least recently used out; 0 turns them off).
 """
 
 from dataclasses import dataclass
@@ -24,11 +26,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .answers import AnswerBudget
 from .cache import AnswerCache, CachedAnswer, CurrentBuild, matches
+from .guards import RequestsInProgress
 
 PATH = "/sparql"
 MAX_BODY = 16_384  # a POST's body larger than this is passed on unread
 # The request headers an answer of the app depends on, besides method, path, query string and body.
-_KEYED = (b"accept", b"content-type")
+_KEYED = (b"accept", b"content-type", b"origin")
+# Request headers that make the app answer otherwise than a replay would.
+_PASSED_ON = (b"cookie", b"transfer-encoding")
 # The bodies the endpoint reads (it refuses any other before reading it, and so does the replay).
 _READ = (b"application/x-www-form-urlencoded", b"application/sparql-query")
 _BODY_HEADERS = (b"content-type", b"content-length")  # what a 304 leaves out of the 200's headers
@@ -48,9 +53,10 @@ class Replays(AnswerCache):
 
 
 class ReplayAnswers:
-    def __init__(self, app: ASGIApp, replays: Replays, current: CurrentBuild, budget: AnswerBudget):
+    def __init__(self, app: ASGIApp, replays: Replays, current: CurrentBuild, budget: AnswerBudget,
+                 in_progress: RequestsInProgress):
         self.app = app
-        self.replays, self.current, self.budget = replays, current, budget
+        self.replays, self.current, self.budget, self.in_progress = replays, current, budget, in_progress
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "HEAD", "POST"):
@@ -64,29 +70,34 @@ class ReplayAnswers:
                 if_none_match = value.decode("latin-1")
             elif name == b"content-length":
                 length = value
-            elif name == b"transfer-encoding" or (name == b"cache-control" and b"no-" in value):
+            elif name in _PASSED_ON or (name == b"cache-control" and b"no-" in value):
                 await self.app(scope, receive, send)
                 return
-        body = b""
         if scope["method"] == "POST":
             media_type = keyed[1].split(b";")[0].strip().lower()
-            if media_type not in _READ or length is None or not length.isdigit() or int(length) > MAX_BODY:
-                await self.app(scope, receive, send)
-                return
-            body, receive = await _read_body(receive)
-            if body is None:  # the client went, or the body was not what it said: the app answers as it does
-                await self.app(scope, receive, send)
-                return
-        elif length is not None:
+            readable = media_type in _READ and length is not None and length.isdigit() and int(length) <= MAX_BODY
+        else:
+            readable = length is None
+        client = RequestsInProgress.client(scope)
+        if not readable or self.in_progress.refusal(client) is not None:
             await self.app(scope, receive, send)
             return
-        key = (scope["method"], scope["path"], scope["query_string"], body, *keyed)
-        build = self.current.name()  # empties the replays when the build changed
-        kept = self.replays.get(key) if build is not None else None
-        if kept is not None and kept.build == build:
-            if await self._replay(send, kept, if_none_match):
-                return
-        await self.app(scope, receive, self._recording(send, key) if build is not None else send)
+        key = None
+        release = self.in_progress.enter(client)
+        try:
+            body = b""
+            if scope["method"] == "POST":
+                body, receive = await _read_body(receive)
+            if body is not None:  # else the client went, or the body was not what it said: the app answers it
+                build = self.current.name()  # empties the replays when the build changed
+                if build is not None:
+                    key = (scope["method"], scope["path"], scope["query_string"], body, *keyed)
+                    kept = self.replays.get(key)
+                    if kept is not None and kept.build == build and await self._replay(send, kept, if_none_match):
+                        return
+        finally:
+            release()  # the app counts the request again
+        await self.app(scope, receive, send if key is None else self._recording(send, key))
 
     async def _replay(self, send: Send, kept: Replay, if_none_match: str | None) -> bool:
         """Send a kept answer (or its 304); False when the answer budget has no room for it now."""

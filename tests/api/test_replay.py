@@ -1,5 +1,5 @@
 """Replayed answers (`api.replay`): the same /sparql request again gets, byte for byte, the response the app sent
-for it, without passing through the app; a request that differs in what the answer depends on, an error, a body
+for it, without going into the app; a request that differs in what the answer depends on, an error, a body
 the replay cannot read whole, and a client asking for a fresh answer go through the app.
 
 In process (the application with its worker pool), where the replays' hit count can be read; over HTTP, a new
@@ -13,6 +13,7 @@ import pytest
 
 from api.answers import AnswerBudget
 from api.cache import CurrentBuild
+from api.guards import RequestsInProgress
 from api.replay import MAX_BODY, ReplayAnswers, Replays
 
 pytestmark = pytest.mark.embedded_only("replays are of answers the embedded store's answer cache kept")
@@ -124,7 +125,9 @@ class Recorder:
             if not message.get("more_body", False):
                 break
         self.bodies.append(b"".join(chunks))
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        # An answer as the endpoint marks one the answer cache kept: a replay may keep it.
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"etag", b'"tag"'), (b"ctkg-build", b"b1")]})
         await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -135,12 +138,16 @@ class Recorder:
 def test_a_body_read_by_the_replay_reaches_the_app_unchanged(tmp_path, messages, passed_on):
     recorder = Recorder()
     cache = Replays(10_000)
-    front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000))
+    in_progress = RequestsInProgress(per_client=4, total=64)
+    front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000), in_progress)
     queue = [{"type": "http.disconnect"} if body is None else
              {"type": "http.request", "body": body, "more_body": n < len(messages) - 1}
              for n, body in enumerate(messages)]
 
+    counted = []
+
     async def receive():
+        counted.append(in_progress.by_client["192.0.2.1"])
         return queue.pop(0)
 
     sent = []
@@ -148,7 +155,41 @@ def test_a_body_read_by_the_replay_reaches_the_app_unchanged(tmp_path, messages,
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": "/sparql", "query_string": b"",
+    scope = {"type": "http", "method": "POST", "path": "/sparql", "query_string": b"", "client": ("192.0.2.1", 1),
              "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"11")]}
     asyncio.run(front(scope, receive, send))
     assert recorder.bodies == [passed_on]
+    assert counted == [1] * len(messages)  # counted in progress while the replay read the body
+    assert in_progress.all == 0 and not in_progress.by_client
+
+
+def test_a_client_at_its_limit_is_passed_on_for_the_app_to_refuse(tmp_path):
+    (tmp_path / "builds" / "b1").mkdir(parents=True)
+    (tmp_path / "current").symlink_to(tmp_path / "builds" / "b1")  # a store whose current build is "b1"
+    recorder = Recorder()
+    cache = Replays(10_000)
+    in_progress = RequestsInProgress(per_client=2, total=64)
+    front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000), in_progress)
+    scope = {"type": "http", "method": "GET", "path": "/sparql", "query_string": b"query=ASK%7B%7D",
+             "client": ("192.0.2.1", 1), "headers": []}
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    def ask() -> None:
+        asyncio.run(front(scope, receive, send))
+
+    ask()
+    ask()
+    assert len(recorder.bodies) == 1 and cache.sent == 1  # the second was replayed
+    held = [in_progress.enter("192.0.2.1") for _ in range(2)]  # two requests of this client in progress
+    ask()
+    assert len(recorder.bodies) == 2 and cache.sent == 1  # the app had it, and its own limit answers 429
+    assert in_progress.by_client["192.0.2.1"] == 2  # nothing counted by the replay is left behind
+    for release in held:
+        release()
+    assert [m["body"] for m in sent if m["type"] == "http.response.body"] == [b"ok"] * 3
