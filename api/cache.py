@@ -110,9 +110,13 @@ class AnswerCache:
         self._answers.move_to_end(key)
         return kept[0]
 
+    def cost(self, key: Key, answer: CachedAnswer) -> int:
+        """What keeping `answer` under `key` costs, in bytes, about."""
+        return len(answer.body) + ENTRY_OVERHEAD + sum(len(str(part)) for part in key)
+
     def put(self, key: Key, answer: CachedAnswer) -> bool:
         """Keep an answer, making room by dropping the least recently used; False when it is too large."""
-        cost = len(answer.body) + ENTRY_OVERHEAD + sum(len(str(part)) for part in key)
+        cost = self.cost(key, answer)
         if cost * ENTRY_SHARE > self.limit:
             return False
         old = self._answers.pop(key, None)

@@ -157,8 +157,9 @@ class _Watched:
     body is complete (the next message can then be nothing else). It cancels the request's task (`task`) if the
     answer has not been sent by then; the route asking again hears of the disconnect.
 
-    A POST's route reads its body itself, at once (`/sparql`, the one POST route), and the watcher starts when
-    the body is complete: no hand-over between two tasks for each request. Any other request's body, which no
+    A POST's route reads its body itself, at once (`/sparql`, the one POST route; a POST route added later must
+    read its body, or refuse at once, since until it does nothing watches), and the watcher starts when the body
+    is complete: no hand-over between two tasks for each request. Any other request's body, which no
     route here reads, is read by the watcher from the start and handed to the route if it asks, holding at
     most one message the route has not taken (a large body is not buffered here), so that a body nobody reads
     does not stop the watching."""

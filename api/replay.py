@@ -6,11 +6,13 @@ it still goes through every middleware, the router and the endpoint's form parsi
 more than the rest of a warm request together (bench/README.md). This keeps, for a request it can read whole
 (a GET, or a POST of a form or a query whose body says its length and is at most `MAX_BODY` bytes), the status,
 headers and body the app answered, under the request as it came: method, path, query string, body, and the
-request headers an answer depends on (`Accept`, `Content-Type`, `Origin`). It keeps only what the answer cache
-kept, which the endpoint marks with an `ETag`: a whole answer that met every limit of this server, for a query
-under the size limit (the same bytes, read the same way, are under it again). A request with
-`Cache-Control: no-…`, a `Cookie` (CORS would then name the origin) or `Transfer-Encoding` is passed on, as is
-anything else.
+request headers an answer depends on (`Accept`, `Content-Type`, `Origin`; one not sent is keyed apart from one
+sent empty). It keeps only answers the endpoint marks with an `ETag`, as it marks those for the answer cache:
+whole answers that met every limit of this server, for a query under the size limit (the same bytes, read the
+same way, are under it again). A request that sends one of those headers, `If-None-Match` or `Content-Length`
+twice (the app reads the first; a proxy may have read the other), or that has a `Cookie` (no answer made for a
+request with credentials is shared), `Transfer-Encoding` or `Cache-Control: no-…`, is passed on, as is anything
+else.
 
 A replayed answer is sent only while its build is the store's current one (one readlink; the first request that
 sees a new build empties the replays, as `api.cache.CurrentBuild` empties the answer cache), with a 304 for an
@@ -30,6 +32,8 @@ from .guards import RequestsInProgress
 
 PATH = "/sparql"
 MAX_BODY = 16_384  # a POST's body larger than this is passed on unread
+REPLAY_OVERHEAD = 1_000  # a kept response's objects beside its bytes: the key, the entry, the dict slot
+HEADER_OVERHEAD = 120  # a response header's tuple and two bytes objects, beside their bytes
 # The request headers an answer of the app depends on, besides method, path, query string and body.
 _KEYED = (b"accept", b"content-type", b"origin")
 # Request headers that make the app answer otherwise than a replay would.
@@ -51,6 +55,14 @@ class Replays(AnswerCache):
 
     sent = 0
 
+    def cost(self, key: tuple, answer: CachedAnswer) -> int:
+        """The body, the request's and the response's bytes, and the Python objects holding them (measured with
+        tracemalloc in tests/api/test_replay.py)."""
+        headers = answer.headers if isinstance(answer, Replay) else ()
+        return (len(answer.body) + sum(len(part) for part in key if isinstance(part, bytes))
+                + sum(len(name) + len(value) for name, value in headers) + REPLAY_OVERHEAD
+                + HEADER_OVERHEAD * len(headers))
+
 
 class ReplayAnswers:
     def __init__(self, app: ASGIApp, replays: Replays, current: CurrentBuild, budget: AnswerBudget,
@@ -62,19 +74,25 @@ class ReplayAnswers:
         if scope["type"] != "http" or scope["path"] != PATH or scope["method"] not in ("GET", "HEAD", "POST"):
             await self.app(scope, receive, send)
             return
-        keyed, if_none_match, length = [b""] * len(_KEYED), None, None
+        keyed: list[bytes | None] = [None] * len(_KEYED)  # None: not sent (an empty header is not that)
+        if_none_match, length = None, None
         for name, value in scope["headers"]:
             if name in _KEYED:
-                keyed[_KEYED.index(name)] = value
-            elif name == b"if-none-match":
+                at = _KEYED.index(name)
+                if keyed[at] is not None:  # sent twice: the app reads the first, a proxy may read the other
+                    await self.app(scope, receive, send)
+                    return
+                keyed[at] = value
+            elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value.decode("latin-1")
-            elif name == b"content-length":
+            elif name == b"content-length" and length is None:
                 length = value
-            elif name in _PASSED_ON or (name == b"cache-control" and b"no-" in value):
+            elif name in _PASSED_ON or name in (b"if-none-match", b"content-length") or (
+                    name == b"cache-control" and b"no-" in value):
                 await self.app(scope, receive, send)
                 return
         if scope["method"] == "POST":
-            media_type = keyed[1].split(b";")[0].strip().lower()
+            media_type = (keyed[1] or b"").split(b";")[0].strip().lower()
             readable = media_type in _READ and length is not None and length.isdigit() and int(length) <= MAX_BODY
         else:
             readable = length is None

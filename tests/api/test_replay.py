@@ -7,6 +7,7 @@ build ending the replays is `test_cache.test_a_new_build_empties_the_cache` (the
 """
 
 import asyncio
+import tracemalloc
 import uuid
 
 import pytest
@@ -14,11 +15,18 @@ import pytest
 from api.answers import AnswerBudget
 from api.cache import CurrentBuild
 from api.guards import RequestsInProgress
-from api.replay import MAX_BODY, ReplayAnswers, Replays
+from api.replay import MAX_BODY, Replay, ReplayAnswers, Replays
+from tests.support.threads import InThread
 
 pytestmark = pytest.mark.embedded_only("replays are of answers the embedded store's answer cache kept")
 
 JSON = "application/sparql-results+json"
+
+
+def run(call) -> None:
+    """`asyncio.run(call())` on a thread of its own: another test (the browser's) may leave a loop running on
+    this one."""
+    InThread(lambda: asyncio.run(call())).result(timeout=10)
 
 
 def a_query() -> str:
@@ -65,7 +73,8 @@ def test_a_revalidation_is_answered_304_as_the_app_answers_it(client):
 @pytest.mark.parametrize("differs", [
     {"accept": "text/csv"},
     {"origin": "https://notebook.example"},
-], ids=["accept", "origin"])
+    {"origin": ""},  # sent empty: CORS answers it, unlike a request without one
+], ids=["accept", "origin", "empty-origin"])
 def test_a_request_that_differs_in_what_the_answer_depends_on_goes_to_the_app(client, differs):
     query = a_query()
     plain = post(client, query)
@@ -75,6 +84,24 @@ def test_a_request_that_differs_in_what_the_answer_depends_on_goes_to_the_app(cl
     assert post(client, query).headers == plain.headers  # each replayed as it was answered
     assert post(client, query, **differs).headers == other.headers
     assert replays(client) == before + 2
+
+
+@pytest.mark.parametrize("name, first, second", [
+    ("accept", JSON, "text/csv"),
+    ("if-none-match", '"another"', None),  # None: the answer's own tag
+])
+def test_a_header_sent_twice_is_never_replayed(client, name, first, second):
+    query = a_query()
+    plain = client.get("/sparql", params={"query": query}, headers={"accept": JSON})
+    second = second or plain.headers["etag"]
+    alone = client.get("/sparql", params={"query": query}, headers={"accept": JSON, name: second})
+    before = replays(client)
+    twice = client.get("/sparql", params={"query": query},
+                       headers=[("accept", JSON)] * (name != "accept") + [(name, first), (name, second)])
+    assert replays(client) == before  # the app answered, reading the first
+    assert twice.status_code == 200 and twice.headers["content-type"] == plain.headers["content-type"]
+    if name == "accept":  # the second alone was kept apart, and still gets its own answer
+        assert client.get("/sparql", params={"query": query}, headers={name: second}).content == alone.content
 
 
 def test_get_and_post_are_replayed_apart(client):
@@ -137,7 +164,7 @@ class Recorder:
 ], ids=["two-pieces", "gone"])
 def test_a_body_read_by_the_replay_reaches_the_app_unchanged(tmp_path, messages, passed_on):
     recorder = Recorder()
-    cache = Replays(10_000)
+    cache = Replays(100_000)
     in_progress = RequestsInProgress(per_client=4, total=64)
     front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000), in_progress)
     queue = [{"type": "http.disconnect"} if body is None else
@@ -157,7 +184,7 @@ def test_a_body_read_by_the_replay_reaches_the_app_unchanged(tmp_path, messages,
 
     scope = {"type": "http", "method": "POST", "path": "/sparql", "query_string": b"", "client": ("192.0.2.1", 1),
              "headers": [(b"content-type", b"application/x-www-form-urlencoded"), (b"content-length", b"11")]}
-    asyncio.run(front(scope, receive, send))
+    run(lambda: front(scope, receive, send))
     assert recorder.bodies == [passed_on]
     assert counted == [1] * len(messages)  # counted in progress while the replay read the body
     assert in_progress.all == 0 and not in_progress.by_client
@@ -167,7 +194,7 @@ def test_a_client_at_its_limit_is_passed_on_for_the_app_to_refuse(tmp_path):
     (tmp_path / "builds" / "b1").mkdir(parents=True)
     (tmp_path / "current").symlink_to(tmp_path / "builds" / "b1")  # a store whose current build is "b1"
     recorder = Recorder()
-    cache = Replays(10_000)
+    cache = Replays(100_000)
     in_progress = RequestsInProgress(per_client=2, total=64)
     front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000), in_progress)
     scope = {"type": "http", "method": "GET", "path": "/sparql", "query_string": b"query=ASK%7B%7D",
@@ -181,7 +208,7 @@ def test_a_client_at_its_limit_is_passed_on_for_the_app_to_refuse(tmp_path):
         sent.append(message)
 
     def ask() -> None:
-        asyncio.run(front(scope, receive, send))
+        run(lambda: front(scope, receive, send))
 
     ask()
     ask()
@@ -193,3 +220,21 @@ def test_a_client_at_its_limit_is_passed_on_for_the_app_to_refuse(tmp_path):
     for release in held:
         release()
     assert [m["body"] for m in sent if m["type"] == "http.response.body"] == [b"ok"] * 3
+
+
+def test_the_replays_bound_counts_what_they_hold_in_memory():
+    """`Replays.cost` is at least what tracemalloc sees kept, for entries like a point lookup's."""
+    replays = Replays(10**9)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(2_000):
+            body = b"q" * 300 + str(n).encode()
+            key = ("POST", "/sparql", b"", body, b"application/sparql-results+json",
+                   b"application/x-www-form-urlencoded", None)
+            headers = tuple((f"x-header-{h}".encode(), b"v" * 20 + str(n).encode()) for h in range(9))  # each its own
+            replays.put(key, Replay(b"a" * 500 + str(n).encode(), "", "b1", '"tag"', headers))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert replays.size >= held, (replays.size, held)
