@@ -190,36 +190,68 @@ def test_a_body_read_by_the_replay_reaches_the_app_unchanged(tmp_path, messages,
     assert in_progress.all == 0 and not in_progress.by_client
 
 
+class Front:
+    """`ReplayAnswers` before a `Recorder`, on a store whose current build is "b1", for one GET from one client."""
+
+    CLIENT = "192.0.2.1"
+
+    def __init__(self, tmp_path, budget: int = 10_000):
+        (tmp_path / "builds" / "b1").mkdir(parents=True)
+        (tmp_path / "current").symlink_to(tmp_path / "builds" / "b1")
+        self.recorder, self.replays = Recorder(), Replays(100_000)
+        self.in_progress = RequestsInProgress(per_client=2, total=64)
+        self.front = ReplayAnswers(self.recorder, self.replays, CurrentBuild(tmp_path, self.replays),
+                                   AnswerBudget(budget), self.in_progress)
+        self.sent: list[dict] = []
+
+    def ask(self, send=None) -> None:
+        scope = {"type": "http", "method": "GET", "path": "/sparql", "query_string": b"query=ASK%7B%7D",
+                 "client": (self.CLIENT, 1), "headers": []}
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def keep(message):
+            self.sent.append(message)
+
+        run(lambda: self.front(scope, receive, send or keep))
+
+    def bodies(self) -> list[bytes]:
+        return [m["body"] for m in self.sent if m["type"] == "http.response.body"]
+
+
 def test_a_client_at_its_limit_is_passed_on_for_the_app_to_refuse(tmp_path):
-    (tmp_path / "builds" / "b1").mkdir(parents=True)
-    (tmp_path / "current").symlink_to(tmp_path / "builds" / "b1")  # a store whose current build is "b1"
-    recorder = Recorder()
-    cache = Replays(100_000)
-    in_progress = RequestsInProgress(per_client=2, total=64)
-    front = ReplayAnswers(recorder, cache, CurrentBuild(tmp_path, cache), AnswerBudget(10_000), in_progress)
-    scope = {"type": "http", "method": "GET", "path": "/sparql", "query_string": b"query=ASK%7B%7D",
-             "client": ("192.0.2.1", 1), "headers": []}
-    sent = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    def ask() -> None:
-        run(lambda: front(scope, receive, send))
-
-    ask()
-    ask()
-    assert len(recorder.bodies) == 1 and cache.sent == 1  # the second was replayed
-    held = [in_progress.enter("192.0.2.1") for _ in range(2)]  # two requests of this client in progress
-    ask()
-    assert len(recorder.bodies) == 2 and cache.sent == 1  # the app had it, and its own limit answers 429
-    assert in_progress.by_client["192.0.2.1"] == 2  # nothing counted by the replay is left behind
+    front = Front(tmp_path)
+    front.ask()
+    front.ask()
+    assert len(front.recorder.bodies) == 1 and front.replays.sent == 1  # the second was replayed
+    held = [front.in_progress.enter(Front.CLIENT) for _ in range(2)]  # two requests of this client in progress
+    front.ask()
+    assert len(front.recorder.bodies) == 2 and front.replays.sent == 1  # the app had it: its limit answers 429
+    assert front.in_progress.by_client[Front.CLIENT] == 2  # nothing counted by the replay is left behind
     for release in held:
         release()
-    assert [m["body"] for m in sent if m["type"] == "http.response.body"] == [b"ok"] * 3
+    assert front.bodies() == [b"ok"] * 3
+
+
+def test_an_answer_the_budget_has_no_room_for_goes_to_the_app(tmp_path):
+    front = Front(tmp_path, budget=1)  # less than any answer
+    front.ask()
+    front.ask()
+    assert len(front.recorder.bodies) == 2 and front.replays.sent == 0  # the app answers it (with its own 503)
+
+
+def test_a_replay_whose_client_is_gone_leaves_no_count_behind(tmp_path):
+    front = Front(tmp_path)
+    front.ask()
+
+    async def gone(message):
+        raise OSError("the connection is closed")
+
+    with pytest.raises(OSError):
+        front.ask(send=gone)
+    assert front.replays.sent == 0 and len(front.recorder.bodies) == 1  # it was being replayed when it failed
+    assert front.in_progress.all == 0 and not front.in_progress.by_client
 
 
 def test_the_replays_bound_counts_what_they_hold_in_memory():
