@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .answers import AnswerBudget
 from .cache import AnswerCache, CachedAnswer, CurrentBuild, matches
 from .guards import RequestsInProgress
+from .routes.sparql import BUILD_HEADER_RAW, QUERY_BODIES
 
 PATH = "/sparql"
 MAX_BODY = 16_384  # a POST's body larger than this is passed on unread
@@ -38,8 +39,7 @@ HEADER_OVERHEAD = 120  # a response header's tuple and two bytes objects, beside
 _KEYED = (b"accept", b"content-type", b"origin")
 # Request headers that make the app answer otherwise than a replay would.
 _PASSED_ON = (b"cookie", b"transfer-encoding")
-# The bodies the endpoint reads (it refuses any other before reading it, and so does the replay).
-_READ = (b"application/x-www-form-urlencoded", b"application/sparql-query")
+_READ = tuple(media_type.encode() for media_type in QUERY_BODIES)  # the bodies the endpoint reads
 _BODY_HEADERS = (b"content-type", b"content-length")  # what a 304 leaves out of the 200's headers
 
 
@@ -147,7 +147,7 @@ class ReplayAnswers:
             elif headers is not None and message["type"] == "http.response.body":
                 if not message.get("more_body", False):
                     names = dict(headers)
-                    tag, build = names.get(b"etag"), names.get(b"ctkg-build")
+                    tag, build = names.get(b"etag"), names.get(BUILD_HEADER_RAW)
                     if tag is not None and build is not None:
                         body = bytes(message.get("body", b""))
                         self.replays.put(key, Replay(body, "", build.decode("latin-1"), tag.decode("latin-1"),

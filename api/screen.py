@@ -146,11 +146,6 @@ def _check_not_empty(reading: _Reading) -> None:
         raise QuerySyntaxError("The query is empty: send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
 
 
-def check_not_empty(text: str) -> None:
-    """Raise QuerySyntaxError for a text with nothing but white space and comments."""
-    _check_not_empty(_read(text))
-
-
 def has_service_keyword(text: str) -> bool:
     """Whether SERVICE appears as a keyword: not in a string, IRI or comment, nor part of a variable,
     a prefixed name or a language tag. A false alarm only refuses a query."""

@@ -51,6 +51,8 @@ BUILD_HEADER = "CTKG-Build"  # which build answered: the same name as /health's 
 READ_ONLY = ("This endpoint is read-only: SPARQL Update (the `update` parameter, application/sparql-update) "
              "is not accepted.")
 
+# The bodies a POST may bring: a form, or the query itself; any other is refused before it is read.
+QUERY_BODIES = ("application/x-www-form-urlencoded", "application/sparql-query")
 _QUERY_HELP = ("A SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE). Without it, GET answers the service "
                "description.")
 _FORMAT_HELP = ("Overrides Accept, for browsers: json, xml, csv, tsv (SELECT, ASK); turtle, ntriples, jsonld, "
@@ -243,7 +245,7 @@ class SparqlEndpoint:
         media_type = _header(scope, b"content-type").split(";")[0].strip().lower()
         if media_type == "application/sparql-update":
             raise UpdateRefused(READ_ONLY)
-        if media_type not in ("application/x-www-form-urlencoded", "application/sparql-query"):
+        if media_type not in QUERY_BODIES:
             raise UnsupportedMediaType("POST a form (application/x-www-form-urlencoded) or the query itself "
                                        "(application/sparql-query).")
         body = await _body(scope, receive, self.settings.max_body_bytes)
