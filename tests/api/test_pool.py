@@ -211,3 +211,23 @@ def test_the_server_and_its_workers_allocate_with_jemalloc_when_it_is_installed(
     expected = jemalloc() is not None
     for pid in (own_server.pid, *own_server.workers()):
         assert ("libjemalloc" in _maps(pid)) is expected, pid
+
+
+# --- which worker takes a job ------------------------------------------------------------------------------
+
+@pytest.mark.embedded_only("it tells the workers apart by the CPU their queries burn, which over a remote server "
+                             "is burnt there")
+def test_one_clients_queries_go_to_the_worker_idle_the_shortest_time(own_server):
+    # A worker that has just answered has its caches warm: one client's queries, one after another, all go to
+    # the same worker, and the other burns no CPU meanwhile (the pool's idle workers are a stack, not a queue).
+    workers = own_server.workers()
+    assert len(workers) == 2
+    before = {pid: cpu_seconds(pid) for pid in workers}
+    with httpx.Client(base_url=own_server.base, timeout=10) as http:
+        for n in range(40):  # each a distinct query, and asked for anew: no cache answers it
+            response = http.get("/sparql", headers={"Cache-Control": "no-cache"}, params={
+                "query": f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o . ?s ?q ?x }} VALUES ?request {{ {n} }}"})
+            assert response.status_code == 200, response.text
+    spent = sorted(cpu_seconds(pid) - before[pid] for pid in workers)
+    assert spent[1] >= 0.2, spent  # enough work to be measured in clock ticks
+    assert spent[0] <= spent[1] / 10, spent

@@ -13,6 +13,8 @@ import pytest
 
 from api.errors import QueryError, QuerySyntaxError, QueryTooDeep, QueryTooLarge, ServiceRefused, UpdateRefused
 from api.screen import (
+    _read,
+    _skim,
     check_size_and_nesting,
     explain_syntax_error,
     has_service_keyword,
@@ -23,6 +25,7 @@ from api.screen import (
 )
 from kg.vocab import ONTOLOGY_IRI, PREFIXES
 from tests.support.queries import SERVICE_QUERIES, count, run
+from tests.support.w3c import SUITES, read_suites
 
 from .conftest import ROOT, assert_no_leak
 
@@ -42,6 +45,61 @@ def test_nesting_counts_decoded_escapes():
     query = "SELECT * WHERE " + "\\u007B" * 100 + " ?s ?p ?o " + "\\u007D" * 100
     with pytest.raises(QueryTooDeep):
         check_size_and_nesting(query, 10_000, 64)
+
+
+def _texts() -> list[tuple[str, str]]:
+    """Every query the repository holds, each with the project's prologue too, and the W3C syntax suites'."""
+    from kg.vocab import sparql_prologue
+
+    texts = []
+    for path in sorted(ROOT.glob("*/**/*.rq")):
+        if ".venv" not in path.parts:
+            text = path.read_text(encoding="utf-8")
+            texts += [(str(path.relative_to(ROOT)), text), (f"{path.relative_to(ROOT)} + prologue",
+                                                              sparql_prologue() + text)]
+    if SUITES.is_dir():
+        for test in read_suites().queries:
+            texts.append((test.name, test.query().decode("utf-8", "replace")))
+    return texts
+
+
+SKIM_CASES = [
+    "SELECT * { ?s ?p ?o } # FROM here",  # a keyword in a comment: not skimmed
+    "PREFIX from: <http://e/> SELECT * { ?s from:p ?o }",
+    "SELECT * { ?s <http://e/from> 1from }",
+    "SELECT ?from { ?from ?p 'service' }",
+    'SELECT * { ?s ?p "x"@from }',
+    "SELECT * { ?s ?p ?o } VALUES ?o { 1 }",
+    "# only a comment",
+    "PREFIX ex: <http://e/>",
+    "select*{?s ?p ?o}",
+    "ASK{}",
+    "SELECT * { " + "{" * 64 + "}" * 64 + " }",  # 65 brackets: past the bound, read in full
+    "SELECT * { ?s ?p '{{{{' }",
+    "SELECT * { ?s ?p ?o FILTER(?o<((1))>?b) }",
+    "SELECT * { ?s ?p ?o } # wasDerivedFrom, FROMAGE, servicedesk",
+]
+
+
+@pytest.mark.parametrize("text", SKIM_CASES + [text for _, text in _texts()],
+                         ids=[f"case-{i}" for i in range(len(SKIM_CASES))] + [name for name, _ in _texts()])
+def test_the_skim_reads_as_the_full_pass(text):
+    full = _read(text)
+    skimmed = _skim(text, 64)
+    if skimmed is not None:
+        assert (skimmed.empty, skimmed.service, skimmed.first, skimmed.exact) == (
+            full.empty, full.service, full.first, full.exact)
+        assert full.deepest <= skimmed.deepest <= 64
+
+
+def test_most_queries_are_skimmed():
+    """The skim is what most queries take: the competency questions, with their comments, and the API's own."""
+    texts = [text for name, text in _texts() if name.startswith(("kg/queries", "api/queries"))]
+    skimmed = sum(_skim(text, 64) is not None for text in texts)
+    assert skimmed >= 0.75 * len(texts)
+    assert _skim("SELECT * FROM <http://e/g> { ?s ?p ?o }", 64) is None
+    assert _skim("SELECT * { SERVICE <http://e/> { ?s ?p ?o } }", 64) is None
+    assert _skim("SELECT * { ?s ?p '\\u0053' }", 64) is None
 
 
 def test_thousands_of_braces_never_reach_a_parser():
