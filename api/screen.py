@@ -117,41 +117,52 @@ def _read(text: str) -> _Reading:
 
 _WORD_BEFORE = frozenset(b"abcdefghijklmnopqrstuvwxyz_:@")
 _WORD_AFTER = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_:")
+_WORDS_CHECKED = 16
 
 
-def _has_from_or_service(text: str) -> bool:
+def _may_have_from_or_service(text: str) -> bool:
     """Whether a text without a backslash or three quotes in a row has the keyword FROM or SERVICE, as `_read` finds
-    them, found without reading every token.
+    them, found without reading every token; True also for a text with more than `_WORDS_CHECKED` words spelt so
+    (the full pass then reads it: a long text of such words is not read twice over).
 
     The words spelt so are found first, in bytes (each character one byte, a non-ASCII one `?`, letters lowered).
     A word token (`TOKENS`) there never follows an ASCII letter or an underscore (a token ending in one would have
     taken the word in) and is never followed by a letter, digit or underscore; a keyword (`keyword_at`) follows no
-    `:` or `@` and is followed by no `:`. Such a text has no token across a line end (only a long string or an
-    escape could hold one), so each line starts a token: only the lines of the words found are read.
+    `:` or `@` and is followed by no `:`. Such a text has no token across a line end, `\n` or `\r` (only a long
+    string or an escape could hold one; other line separators are in tokens like any character), so each line
+    starts a token: the tokens are read from the line of the first word found, forward only, skipping the lines
+    between two words: each character is read once at most, however many words there are.
 
-    >>> _has_from_or_service("SELECT * { ?s prov:wasDerivedFrom ?o ; ex:service 1 } # from the source")
+    >>> _may_have_from_or_service("SELECT * { ?s prov:wasDerivedFrom ?o ; ex:service 1 } # from the source")
     False
-    >>> _has_from_or_service("SELECT * FroM <g> {}"), _has_from_or_service("ASK{'#'SERVICE<x>{}}")
+    >>> _may_have_from_or_service("SELECT * FroM <g> {}"), _may_have_from_or_service("ASK{'#'SERVICE<x>{}}")
     (True, True)
     """
     lowered = text.encode("ascii", "replace").lower()
+    words = []  # (where, the keyword it may be)
     for word in (b"from", b"service"):
         start = lowered.find(word)
         while start >= 0:
             end = start + len(word)
             if ((start == 0 or lowered[start - 1] not in _WORD_BEFORE)
-                    and (end == len(lowered) or lowered[end] not in _WORD_AFTER)
-                    and _keyword_on_its_line(text, start, word.decode().upper())):
-                return True
+                    and (end == len(lowered) or lowered[end] not in _WORD_AFTER)):
+                words.append((start, word.decode().upper()))
+                if len(words) > _WORDS_CHECKED:
+                    return True
             start = lowered.find(word, end)
-    return False
-
-
-def _keyword_on_its_line(text: str, start: int, keyword: str) -> bool:
-    line = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
-    for match in TOKENS.finditer(text, line):
-        if match.start() >= start:
-            return match.start() == start and keyword_at(text, match, keyword)
+    tokens, token = None, None  # the tokens read forward, and the first one not before the last word's place
+    for start, keyword in sorted(words):
+        since = 0 if tokens is None else token.start()  # the line ends between the reading and the word
+        line = max(text.rfind("\n", since, start), text.rfind("\r", since, start)) + 1
+        if tokens is None or line > 0:  # the reading is behind the word's line: it starts again there
+            tokens = TOKENS.finditer(text, line)
+            token = next(tokens, None)
+        while token is not None and token.start() < start:
+            token = next(tokens, None)
+        if token is None:  # no token from here to the end
+            return False
+        if token.start() == start and keyword_at(text, token, keyword):
+            return True
     return False
 
 
@@ -159,7 +170,7 @@ def _skim(text: str, max_depth: int) -> _Reading | None:
     """`_read`'s reading of a text whose tokens past its first keyword cannot change it, from the tokens up to
     that keyword; None for any other text. Such a text has no backslash and no three quotes in a row (so its
     reading is exact), no more opening brackets in all than `max_depth` (so they cannot nest deeper, wherever
-    they are), and neither FROM nor SERVICE as a keyword (`_has_from_or_service`). Its `deepest` is that count
+    they are), and neither FROM nor SERVICE as a keyword (`_may_have_from_or_service`). Its `deepest` is that count
     of brackets. Most queries are such texts, and are read in microseconds instead of a pass over every token.
 
     >>> _skim("PREFIX ex: <http://e/> select * { ?s ex:from ?o } # from here", 64).first
@@ -169,7 +180,7 @@ def _skim(text: str, max_depth: int) -> _Reading | None:
     """
     brackets = text.count("{") + text.count("(") + text.count("[")
     if ("\\" in text or "'''" in text or '"""' in text or brackets > max_depth
-            or _has_from_or_service(text)):
+            or _may_have_from_or_service(text)):
         return None
     found = _Reading(deepest=brackets)
     for match in TOKENS.finditer(text):
