@@ -27,7 +27,10 @@ from pathlib import Path
 from kg.store import StoreLayout
 
 ENTRY_SHARE = 8  # an answer larger than this fraction of the cache is not kept
-ENTRY_OVERHEAD = 200  # what a kept answer costs beside its body and key (objects, dict slot), about
+# What a kept answer's objects cost beside the bytes of its body and strings: the key's tuples, the answer, five
+# strings' and a bytes object's headers, the dict's slot (tracemalloc, tests/api/test_cache.py: about 800).
+ENTRY_OVERHEAD = 1_000
+STRING_OVERHEAD = 60  # a string's object beside its characters (a graph IRI of the key's dataset)
 
 
 def normalised(query: str) -> str:
@@ -71,7 +74,7 @@ def matches(if_none_match: str | None, tag: str) -> bool:
     return any(candidate.strip().removeprefix("W/") in (tag, "*") for candidate in if_none_match.split(","))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CachedAnswer:
     body: bytes
     media_type: str
@@ -86,12 +89,12 @@ Key = tuple  # (build name, normalised query, default graphs, named graphs, form
 class AnswerCache:
     """Answers by key, at most `limit` bytes of them; single-threaded (the event loop's).
 
-    >>> cache = AnswerCache(limit=2000)
+    >>> cache = AnswerCache(limit=20_000)
     >>> cache.put(("b1", "ASK {}"), CachedAnswer(b"x" * 10, "text/plain", "b1", etag(b"x")))
     True
     >>> cache.get(("b1", "ASK {}")).body
     b'xxxxxxxxxx'
-    >>> cache.put(("b1", "big"), CachedAnswer(b"x" * 300, "text/plain", "b1", etag(b"x")))  # over an eighth
+    >>> cache.put(("b1", "big"), CachedAnswer(b"x" * 2000, "text/plain", "b1", etag(b"x")))  # over an eighth
     False
     """
 
@@ -111,8 +114,15 @@ class AnswerCache:
         return kept[0]
 
     def cost(self, key: Key, answer: CachedAnswer) -> int:
-        """What keeping `answer` under `key` costs, in bytes, about."""
-        return len(answer.body) + ENTRY_OVERHEAD + sum(len(str(part)) for part in key)
+        """What keeping `answer` under `key` costs in memory, in bytes: the body, the strings of the key and of the
+        answer, and the objects holding them."""
+        strings = len(answer.media_type) + len(answer.build) + len(answer.etag)
+        for part in key:
+            if isinstance(part, str):  # the build, the query
+                strings += len(part)
+            elif isinstance(part, tuple):  # the dataset's graphs (the formats' names are the app's own strings)
+                strings += sum(len(item) + STRING_OVERHEAD for item in part if isinstance(item, str))
+        return len(answer.body) + strings + ENTRY_OVERHEAD
 
     def put(self, key: Key, answer: CachedAnswer) -> bool:
         """Keep an answer, making room by dropping the least recently used; False when it is too large."""

@@ -10,6 +10,7 @@ import random
 import re
 import shutil
 import signal
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -118,7 +119,7 @@ def kept(size: int, build: str = "b1") -> CachedAnswer:
 
 
 def test_the_cache_holds_at_most_its_bytes_least_recently_used_out():
-    cache = AnswerCache(limit=10_000)
+    cache = AnswerCache(limit=20_000)
     for n in range(40):
         assert cache.put(("b1", f"query {n}"), kept(900))
         assert cache.size <= cache.limit
@@ -127,9 +128,36 @@ def test_the_cache_holds_at_most_its_bytes_least_recently_used_out():
     cache.get(("b1", f"query {held[0]}"))  # the oldest, used again: the next to go is the one after it
     cache.put(("b1", "one more"), kept(900))
     assert cache.get(("b1", f"query {held[0]}")) is not None and cache.get(("b1", f"query {held[1]}")) is None
-    assert not cache.put(("b1", "too large"), kept(2_000))  # over an eighth of the cache: not kept
+    assert not cache.put(("b1", "too large"), kept(2_000))  # with its objects, over an eighth: not kept
     cache.clear()
     assert cache.size == 0 and len(cache) == 0
+
+
+def _own(text: str) -> str:
+    """A string object of its own, as each request makes its key's and its answer's."""
+    return "".join(list(text))
+
+
+@pytest.mark.parametrize("graphs", [0, 3])
+def test_the_caches_bound_counts_what_it_holds_in_memory(graphs):
+    """`AnswerCache.cost` is at least what tracemalloc sees kept, for entries like a point lookup's (with and
+    without a dataset given by the request), and not far more."""
+    cache = AnswerCache(10**9)
+    formats = (("solutions", "json"), ("graph", "turtle"))  # the app's own strings, shared by every key
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(2_000):
+            build = _own("20261205T020018-989908095-29273")
+            query = normalised(f"SELECT ?p ?v WHERE {{ <https://w3id.org/ctkg/id/product/x-{n}> ?p ?v }}")
+            dataset = tuple(_own(f"https://w3id.org/ctkg/id/source/s-{g}") for g in range(graphs)) or None
+            body = b"a" * 500 + str(n).encode()
+            answer = CachedAnswer(body, _own("application/sparql-results+json"), _own(build), etag(body))
+            cache.put((build, query, dataset, None, tuple(formats)), answer)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held <= cache.size <= 1.5 * held, (cache.size, held)
 
 
 @pytest.mark.parametrize(("a", "b", "same"), [
