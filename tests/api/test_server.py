@@ -139,3 +139,19 @@ def test_a_killed_server_leaves_no_query_running(doomed):
         query.result(10)
     wait_until(lambda: all(is_dead(pid) for pid in workers), timeout=MARGIN_S, what="every worker ending with "
                "its server (a worker outlived its server)")
+
+
+def test_a_server_without_jemalloc_says_so(monkeypatch, caplog):
+    # Without the library nothing else would tell: the server runs, only slower (bench/README.md).
+    from api import server
+
+    monkeypatch.setattr(server, "jemalloc", lambda: None)
+    with caplog.at_level("WARNING", logger="ctkg.api.server"):
+        server._with_jemalloc()  # returns: nothing to start again with
+    assert any("libjemalloc2" in record.getMessage() and "CTKG_JEMALLOC=false" in record.getMessage()
+               for record in caplog.records), caplog.text
+    monkeypatch.setattr(server, "jemalloc", lambda: "libjemalloc.so.2")
+    monkeypatch.setenv("LD_PRELOAD", "libjemalloc.so.2")  # loaded already: nothing to do, nothing to say
+    caplog.clear()
+    server._with_jemalloc()
+    assert not caplog.records
