@@ -52,6 +52,21 @@ def test_request_cpu_splits_each_servers_cpu_by_process(small_store, capsys):
         assert (float(children_ms) > 0) is (server.strip() == "ctkg serve"), (lookup, server)
 
 
+def test_interleaved_rounds_time_each_server_in_turn(small_store, capsys):
+    from bench.interleaved import main as interleaved
+    from tests.support.servers import CtkgServer
+
+    with CtkgServer(small_store, ready_timeout=60) as other:  # stands in for an API from another checkout
+        assert interleaved(["--store", str(small_store), "--rounds", "2", "--per-round", "2",
+                            "--other-port", str(other.port), "pics-participating-authorities"]) == 0
+    header, _, row = capsys.readouterr().out.splitlines()
+    assert header.count("p50 ms") == 3  # Oxigraph server, this API, the other
+    question, reference, api, other_api = (cell.strip() for cell in row.split("|")[1:-1])
+    assert question == "pics-participating-authorities" and float(reference) > 0
+    for cell in (api, other_api):
+        assert float(cell.split()[0]) > 0 and cell.endswith("×)")
+
+
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory) -> Path:
     """A store built from 3,000 synthetic triples."""
