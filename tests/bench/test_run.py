@@ -67,6 +67,17 @@ def test_interleaved_rounds_time_each_server_in_turn(small_store, capsys):
         assert float(cell.split()[0]) > 0 and cell.endswith("×)")
 
 
+def test_the_in_process_ceiling_answers_every_lookup_beside_oxigraph_server(small_store, capsys):
+    from bench.in_process_ceiling import main as ceiling
+
+    assert ceiling(["--store", str(small_store), "--seconds", "0.3"]) == 0
+    rows = [line.split("|")[1:-1] for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [row[0].strip() for row in rows] == ["decisions-by-product", "resource-statements", "resource-properties"]
+    for _, ceiling_rate, oxigraph_rate, share in rows:
+        assert float(ceiling_rate.replace(",", "")) > 0 and float(oxigraph_rate.replace(",", "")) > 0
+        assert share.strip().endswith("%")
+
+
 @pytest.fixture(scope="module")
 def small_store(tmp_path_factory) -> Path:
     """A store built from 3,000 synthetic triples."""
