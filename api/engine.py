@@ -4,6 +4,7 @@ job's dataset, and the answer serialized in the format asked for, paged and held
 An `Engine` runs in a worker process (`api.worker`); tests also use it directly.
 """
 
+import contextlib
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ from .errors import (
     GraphRefused,
     NotAcceptable,
     NotFound,
+    QueryError,
     QuerySyntaxError,
     StoreUnavailable,
     TooManyRows,
@@ -83,6 +85,20 @@ class Engine:
             log.warning("the graph is not available: %s", exc)  # with its path: for the operator, not the client
             raise StoreUnavailable() from None
         return self._store
+
+    def keep_up(self) -> None:
+        """For an idle worker: open the build being served now if `ctkg build` has published another since this
+        worker's last query, so that it does not hold the old one open (its files, and their disk space once
+        `ctkg build` prunes it) until its next query, which may be long in coming."""
+        if self._store is None:
+            return
+        try:
+            link = os.readlink(self._current)
+        except OSError:
+            return
+        if link != self._link:
+            with contextlib.suppress(QueryError):  # said in the log; the next query says it to its client
+                self.store()
 
     def answer(self, job: QueryJob) -> QueryAnswer:
         from .screen import explain_syntax_error, screen

@@ -238,6 +238,8 @@ class WorkerPool:
         """Start the workers and wait (a bounded time) until they are ready."""
         # The worker idle the shortest time takes the next job: its caches, and the core it ran on, are still
         # warm. One client's small questions came back 0.1-0.25 ms sooner than from the worker idle longest.
+        # Under light load the others may then wait for hours: each lets go of an old build by itself
+        # (`api.worker.IDLE_CHECK_S`), and one that died while idle stays here until taken, and is skipped.
         self._idle = asyncio.LifoQueue()
         starting = [self._in_background(self._start_one()) for _ in range(self._size)]
         await asyncio.wait(starting, timeout=START_TIMEOUT_S)

@@ -29,6 +29,9 @@ log = logging.getLogger("ctkg.api.worker")
 # rdflib's parser recurses many frames per nested bracket; the worker's screen caps the nesting before it parses.
 RECURSION_LIMIT = 20_000
 PR_SET_PDEATHSIG = 1
+# How often an idle worker looks for a newly published build, to let go of the old one (`Engine.keep_up`): the
+# pool gives jobs to the worker idle the shortest time, so under light load another may wait for hours.
+IDLE_CHECK_S = 5.0
 M_ARENA_MAX = -8
 
 
@@ -72,6 +75,9 @@ def worker_main(conn: Connection, store_dir: str, memory_mb: int, max_rows: int,
     conn.send(WorkerReady(os.getpid()))
     while True:
         try:
+            while not conn.poll(IDLE_CHECK_S):  # idle: the pool may leave this worker idle a long while
+                if not endpoint:
+                    engine.keep_up()
             job = conn.recv()
         except (EOFError, OSError):
             return

@@ -8,6 +8,7 @@ answer must carry A's counts or B's, never anything else. A server started on a 
 serves the first build made there. Each test has a store and a server that no other test changes.
 """
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -17,13 +18,14 @@ import httpx
 import pytest
 import yaml
 
+from api.worker import IDLE_CHECK_S
 from kg.facts import facts_files, read_yaml
 from kg.store import StoreLayout
 from tests.support.builds import build_whole, ctkg_build, kill_build, read_until
 from tests.support.polling import wait_until
 from tests.support.servers import CtkgServer
 
-from .conftest import ROOT, TIMEOUT_S, assert_no_leak
+from .conftest import MARGIN_S, ROOT, TIMEOUT_S, assert_no_leak
 
 COPIES = 4  # data/ four times over
 QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -179,3 +181,27 @@ def test_a_rebuild_under_load_is_seen_whole_and_no_request_fails(fresh, copies):
         order = [0 if value in (old.quads, old.sources, old_stats) else 1 for _, _, value in answers]
         assert order == sorted(order), f"client {number} saw the old graph after the new one"
         assert order[0] == 0 and order[-1] == 1
+
+
+def _holds(pid: int, folder: Path) -> bool:
+    """Whether a process has a file of `folder` open."""
+    fds = Path(f"/proc/{pid}/fd")
+    for fd in fds.iterdir():
+        try:
+            if Path(os.readlink(fd)).is_relative_to(folder):
+                return True
+        except OSError:  # closed meanwhile
+            pass
+    return False
+
+
+def test_an_idle_worker_lets_go_of_an_old_build_without_a_query(fresh):
+    # The pool gives each job to the worker idle the shortest time, so under light load another may stay idle for
+    # hours. It must not hold the build it opened until then: its files, and their disk space once pruned.
+    old = fresh.store_dir.resolve() / "builds" / Observed(fresh.base).build
+    workers = fresh.workers()
+    assert len(workers) == 2 and all(_holds(pid, old) for pid in workers)  # each opened it when it started
+    build_whole(ROOT / "data", fresh.store_dir)
+    wait_until(lambda: not any(_holds(pid, old) for pid in workers), timeout=IDLE_CHECK_S + MARGIN_S,
+               what="the idle workers letting go of the old build")
+    assert fresh.workers() == workers  # the same workers, none replaced
