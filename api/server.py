@@ -32,7 +32,7 @@ def _with_jemalloc() -> None:
     library, preloaded = jemalloc(), os.environ.get("LD_PRELOAD", "")
     if library is None:  # said, since only a benchmark would show it
         log.warning("jemalloc is not installed (Debian: apt-get install libjemalloc2): serving with the default "
-                    "allocator, on which the benchmark's queries ran 7-18%% slower (bench/README.md); "
+                    "allocator; jemalloc made the benchmark's queries 7-10% faster (bench/README.md). "
                     "CTKG_JEMALLOC=false says this is meant")
         return
     if "jemalloc" in preloaded:
