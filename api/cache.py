@@ -20,6 +20,7 @@ True
 import hashlib
 import os
 import re
+import sys
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,9 @@ from pathlib import Path
 from kg.store import StoreLayout
 
 ENTRY_SHARE = 8  # an answer larger than this fraction of the cache is not kept
-# What a kept answer's objects cost beside the bytes of its body and strings: the key's tuples, the answer, five
-# strings' and a bytes object's headers, the dict's slot (tracemalloc, tests/api/test_cache.py: about 800).
-ENTRY_OVERHEAD = 1_000
-STRING_OVERHEAD = 60  # a string's object beside its characters (a graph IRI of the key's dataset)
+# What a kept answer's objects cost beside its body and strings (counted by `sys.getsizeof`): the key's tuples,
+# the answer, the dict's slot (tracemalloc, tests/api/test_cache.py: about 550).
+ENTRY_OVERHEAD = 640
 
 
 def normalised(query: str) -> str:
@@ -116,13 +116,14 @@ class AnswerCache:
     def cost(self, key: Key, answer: CachedAnswer) -> int:
         """What keeping `answer` under `key` costs in memory, in bytes: the body, the strings of the key and of the
         answer, and the objects holding them."""
-        strings = len(answer.media_type) + len(answer.build) + len(answer.etag)
+        size = sys.getsizeof
+        objects = size(answer.body) + size(answer.media_type) + size(answer.build) + size(answer.etag)
         for part in key:
             if isinstance(part, str):  # the build, the query
-                strings += len(part)
+                objects += size(part)
             elif isinstance(part, tuple):  # the dataset's graphs (the formats' names are the app's own strings)
-                strings += sum(len(item) + STRING_OVERHEAD for item in part if isinstance(item, str))
-        return len(answer.body) + strings + ENTRY_OVERHEAD
+                objects += sum(size(item) for item in part if isinstance(item, str))
+        return objects + ENTRY_OVERHEAD
 
     def put(self, key: Key, answer: CachedAnswer) -> bool:
         """Keep an answer, making room by dropping the least recently used; False when it is too large."""
