@@ -41,6 +41,7 @@ def serve_in_process(store: Path, port: int) -> None:
     from api import pool
     from api.answers import HeldAnswer
     from api.engine import Engine
+    from api.errors import AnswersBusy
     from api.server import serve
     from api.settings import Settings
     from kg.vocab import PREFIXES
@@ -53,7 +54,10 @@ def serve_in_process(store: Path, port: int) -> None:
             return await to_workers(self, job, timeout)
         answer = engine.answer(job)  # blocks the event loop until it is done: no isolation at all
         answer = replace(answer, size=len(answer.body))
-        return HeldAnswer(answer, [answer.body], self.budget.reserve(answer.size))
+        reservation = self.budget.reserve(answer.size)
+        if reservation is None:
+            raise AnswersBusy("The answer budget is full.")
+        return HeldAnswer(answer, [answer.body], reservation)
 
     pool.WorkerPool.fetch = fetch
     serve(Settings(store_dir=store, host="127.0.0.1", port=port, max_rows=100_000_000,

@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                                              f"({statistics.median(samples[name]) / reference:.2f}×)"
                                              for name in names[1:]]
             print(f"| {question} | " + " | ".join(cells) + " |", flush=True)
+        for connection in connections.values():
+            connection.close()
     finally:
         api.stop()
         oxigraph.stop()
