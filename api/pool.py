@@ -5,7 +5,8 @@ or that died.
 Neither pyoxigraph nor rdflib can stop a running query, and a query on a thread keeps burning CPU after
 its client has gone. So every query, the REST lookups' included, goes to one of a small pool of
 processes (`settings.query_workers`, started with the `spawn` method). Each worker opens the current
-build read-only, opens it again when `ctkg build` has published a new one, caps its address space at
+build read-only, opens it again when `ctkg build` has published a new one (at its next query, or within
+`api.worker.IDLE_CHECK_S` while idle, so that no worker holds a pruned build), caps its address space at
 `settings.worker_memory_mb`, and answers one `QueryJob` at a time with a `QueryAnswer` or a `JobFailed`,
 raised again here as its `api.errors` type.
 
