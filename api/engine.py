@@ -69,10 +69,7 @@ class Engine:
     def store(self) -> ox.Store:
         """The current build, opened again if `ctkg build` has published a new one since (`current`, a symbolic
         link, is read once a query: one system call, not a resolution of the whole path)."""
-        try:
-            link = os.readlink(self._current)
-        except OSError:
-            link = None
+        link = self._current_link()
         if self._store is not None and link is not None and link == self._link:
             return self._store
         try:
@@ -90,15 +87,17 @@ class Engine:
         """For an idle worker: open the build being served now if `ctkg build` has published another since this
         worker's last query, so that it does not hold the old one open (its files, and their disk space once
         `ctkg build` prunes it) until its next query, which may be long in coming."""
-        if self._store is None:
-            return
-        try:
-            link = os.readlink(self._current)
-        except OSError:
-            return
-        if link != self._link:
+        link = self._current_link()
+        if self._store is not None and link is not None and link != self._link:
             with contextlib.suppress(QueryError):  # said in the log; the next query says it to its client
                 self.store()
+
+    def _current_link(self) -> str | None:
+        """Where `current` points, or None when it cannot be read."""
+        try:
+            return os.readlink(self._current)
+        except OSError:
+            return None
 
     def answer(self, job: QueryJob) -> QueryAnswer:
         from .screen import explain_syntax_error, screen
