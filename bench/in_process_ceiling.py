@@ -19,25 +19,23 @@ bounded in time and count; every process started is stopped at the end.
 """
 
 import argparse
-import os
+import functools
 import sys
 from dataclasses import replace
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.run import LOAD_CLIENTS, POINT_LOOKUPS, distinct_query, hammer, sparql_request  # noqa: E402
-from tests.support.polling import wait_until  # noqa: E402
-from tests.support.servers import OxigraphServer, ServerProcess, free_port  # noqa: E402
+from tests.support.servers import CtkgServer, OxigraphServer  # noqa: E402
 
 MAX_REQUESTS = 200_000
 
 
-def serve_in_process(store: Path, port: int) -> None:
-    """The child process: the API on 127.0.0.1:`port`, running clients' queries on the event loop's thread."""
+def serve_in_process(port: int) -> None:
+    """The child process: the API on 127.0.0.1:`port` (its other settings from the environment, as `ctkg serve`
+    reads them), running clients' queries on the event loop's thread."""
     from api import pool
     from api.answers import HeldAnswer
     from api.engine import Engine
@@ -46,13 +44,17 @@ def serve_in_process(store: Path, port: int) -> None:
     from api.settings import Settings
     from kg.vocab import PREFIXES
 
-    engine = Engine(store, 100_000_000, PREFIXES)
+    settings = Settings(host="127.0.0.1", port=port)
     to_workers = pool.WorkerPool.fetch
+
+    @functools.cache  # opened at the first query: `serve` may first start this process again, with jemalloc
+    def engine() -> Engine:
+        return Engine(settings.store_dir, settings.max_rows, PREFIXES)
 
     async def fetch(self, job, timeout=None):
         if job.trusted:  # the API's own queries (/health's, the REST routes'): to the workers, as ever
             return await to_workers(self, job, timeout)
-        answer = engine.answer(job)  # blocks the event loop until it is done: no isolation at all
+        answer = engine().answer(job)  # blocks the event loop until it is done: no isolation at all
         answer = replace(answer, size=len(answer.body))
         reservation = self.budget.reserve(answer.size)
         if reservation is None:
@@ -60,31 +62,17 @@ def serve_in_process(store: Path, port: int) -> None:
         return HeldAnswer(answer, [answer.body], reservation)
 
     pool.WorkerPool.fetch = fetch
-    serve(Settings(store_dir=store, host="127.0.0.1", port=port, max_rows=100_000_000,
-                   max_concurrent_per_client=4 * LOAD_CLIENTS, jemalloc=False))  # preloaded by the parent
+    serve(settings)
 
 
-class CeilingServer(ServerProcess):
+class CeilingServer(CtkgServer):
+    """The in-process variant of `ctkg serve`, started, waited for and stopped as the tests' servers are."""
+
     def __init__(self, store: Path):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        from api.server import jemalloc
+        super().__init__(store, ready_timeout=60, max_rows=100_000_000, max_concurrent_per_client=4 * LOAD_CLIENTS)
 
-        library = jemalloc()  # preloaded here, as `ctkg serve` starts itself again with it
-        env = {"LD_PRELOAD": f"{library} {os.environ.get('LD_PRELOAD', '')}".strip()} if library else {}
-        super().__init__([sys.executable, __file__, "--serve", str(store), str(self.port)], env=env, cwd=REPO)
-        try:
-            wait_until(self._ready, 60, interval=0.1, what="the in-process API ready")
-        except BaseException:
-            self.stop()
-            raise
-
-    def _ready(self) -> bool:
-        self.alive()
-        try:
-            return httpx.get(self.base + "/health", timeout=2).json().get("workers_idle", 0) >= 1
-        except (httpx.TransportError, ValueError):
-            return False
+    def command(self) -> list[str]:
+        return [sys.executable, __file__, "--serve", str(self.port)]
 
 
 def loads(store: Path, seconds: float) -> None:
@@ -110,7 +98,7 @@ def loads(store: Path, seconds: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
-        serve_in_process(Path(argv[1]), int(argv[2]))
+        serve_in_process(int(argv[1]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="a store built by `ctkg build`")

@@ -108,13 +108,16 @@ class CtkgServer(ServerProcess):
         self.workers_wanted = int(settings.get("query_workers", os.environ.get("CTKG_QUERY_WORKERS", 2)))
         env = {"PYTHONPATH": str(ROOT), "CTKG_STORE_DIR": str(store_dir),
                **{f"CTKG_{name.upper()}": str(value) for name, value in settings.items()}}
-        super().__init__([sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                         log, env, cwd=ROOT, fd_limit=fd_limit)
+        super().__init__(self.command(), log, env, cwd=ROOT, fd_limit=fd_limit)
         try:
             self.wait_ready(ready_timeout)
         except BaseException:
             self.stop()
             raise
+
+    def command(self) -> list[str]:
+        """What starts the server: `ctkg serve`, on this object's port (a benchmark may start a variant)."""
+        return [sys.executable, "-m", "kg.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
 
     def health(self) -> dict | None:
         """The answer of /health, or None while the server does not answer."""
