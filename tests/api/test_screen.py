@@ -81,8 +81,11 @@ SKIM_CASES = [
 ]
 
 
-@pytest.mark.parametrize("text", SKIM_CASES + [text for _, text in _texts()],
-                         ids=[f"case-{i}" for i in range(len(SKIM_CASES))] + [name for name, _ in _texts()])
+TEXTS = _texts()  # read once, for the tests below
+
+
+@pytest.mark.parametrize("text", [pytest.param(text, id=f"case-{i}") for i, text in enumerate(SKIM_CASES)]
+                         + [pytest.param(text, id=name) for name, text in TEXTS])
 def test_the_skim_reads_as_the_full_pass(text):
     full = _read(text)
     skimmed = _skim(text, 64)
@@ -94,7 +97,7 @@ def test_the_skim_reads_as_the_full_pass(text):
 
 def test_most_queries_are_skimmed():
     """The skim is what most queries take: the competency questions, with their comments, and the API's own."""
-    texts = [text for name, text in _texts() if name.startswith(("kg/queries", "api/queries"))]
+    texts = [text for name, text in TEXTS if name.startswith(("kg/queries", "api/queries"))]
     skimmed = sum(_skim(text, 64) is not None for text in texts)
     assert skimmed >= 0.75 * len(texts)
     assert _skim("SELECT * FROM <http://e/g> { ?s ?p ?o }", 64) is None
