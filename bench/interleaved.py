@@ -17,25 +17,21 @@ import http.client
 import statistics
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.run import _question, bound_text  # noqa: E402
-from kg.vocab import sparql_prologue  # noqa: E402
+from bench.run import _question, bound_text, sparql_request  # noqa: E402
 from tests.support.servers import CtkgServer, OxigraphServer  # noqa: E402
 
 SMALL = ["authorisation-history", "decisions-by-product", "pics-participating-authorities", "source-contributions"]
-HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json",
-           "Cache-Control": "no-cache"}
 
 
-def timed(connection: http.client.HTTPConnection, path: str, body: str) -> float:
+def timed(connection: http.client.HTTPConnection, path: str, body: bytes, headers: dict) -> float:
     """One request's time in milliseconds, to the answer's last byte."""
     started = time.perf_counter()
-    connection.request("POST", path, body=body, headers=HEADERS)
+    connection.request("POST", path, body=body, headers=headers)
     response = connection.getresponse()
     payload = response.read()
     took = (time.perf_counter() - started) * 1000
@@ -69,13 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         print("| question | " + " | ".join(f"{name} p50 ms" for name in names) + " |")
         print("|---" * (len(names) + 1) + "|")
         for question in args.questions:
-            body = urllib.parse.urlencode({"query": sparql_prologue() + bound_text(_question(question), question)})
+            body, headers = sparql_request(bound_text(_question(question), question))
+            headers = {**headers, "Cache-Control": "no-cache"}  # asked for anew: no cache answers it
             samples: dict[str, list[float]] = {name: [] for name in names}
             for _ in range(args.rounds):
                 for name in names:
                     path = targets[name][1]
-                    timed(connections[name], path, body)  # the first of each turn is not timed
-                    samples[name] += [timed(connections[name], path, body) for _ in range(args.per_round)]
+                    timed(connections[name], path, body, headers)  # the first of each turn is not timed
+                    samples[name] += [timed(connections[name], path, body, headers) for _ in range(args.per_round)]
             reference = statistics.median(samples["Oxigraph server"])
             cells = [f"{reference:.2f}"] + [f"{statistics.median(samples[name]):.2f} "
                                              f"({statistics.median(samples[name]) / reference:.2f}×)"
