@@ -76,14 +76,13 @@ def _give_up_httpx(server: CtkgServer, _: str, running) -> int:
 def test_a_client_that_goes_away_has_its_worker_killed_within_a_second(guarded, hang_up, method):
     workers = guarded.workers()
     cpu_before = {pid: cpu_seconds(pid) for pid in workers}
-    started = time.monotonic()
     running = hang_up(guarded, method, lambda: busy_worker(workers, cpu_before, cpu=0.1))
     gone_at = time.monotonic()  # the connection is closed
     wait_until(lambda: is_dead(running), timeout=GUARDED["query_timeout_s"] + MARGIN_S,
                what=f"worker {running} ending after its client left")
     killed_after = time.monotonic() - gone_at
     assert killed_after <= GONE_S + MARGIN_S, f"worker {running} ended {killed_after:.2f} s after the client left"
-    # the time limit would have ended it later: the client's leaving did
-    assert time.monotonic() - started < GUARDED["query_timeout_s"]
+    # the client's leaving ended it, not the time limit (the pool logs a kill at the deadline before the kill)
+    assert f"worker {running} killed" not in guarded.log_tail(None)
     guarded.wait_ready()
     assert httpx.get(f"{guarded.base}/products").status_code == 200  # and its allowance was given back

@@ -117,14 +117,14 @@ def _start_runaway(server: CtkgServer) -> InThread:
 @pytest.mark.embedded_only(NEVER_ENDS)
 def test_sigterm_ends_the_server_within_the_deadline_even_with_a_query_running(doomed):
     workers = doomed.workers()
-    started = time.monotonic()
     query = _start_runaway(doomed)
+    signalled = time.monotonic()  # not before: the query's way to a worker is no part of the server's end
     doomed.process.send_signal(signal.SIGTERM)
     doomed.process.wait(TIMEOUT_S + MARGIN_S + 10)
-    ended = time.monotonic() - started
+    ended = time.monotonic() - signalled
     response = query.result(10)
-    # the server waits for the running query's deadline at most (the tests' 2 s time limit)
-    assert ended <= TIMEOUT_S + MARGIN_S, f"the server took {ended:.2f} s to end"
+    # the server waits for the running query's deadline at most (the tests' 2 s time limit), not for the query
+    assert ended <= TIMEOUT_S + MARGIN_S, f"the server took {ended:.2f} s to end after SIGTERM"
     assert response.status_code == 503  # the running query got its answer before the end
     assert all(is_dead(pid) for pid in workers) and not children(doomed.pid)
 

@@ -52,10 +52,11 @@ class ServerProcess:
                                         env={**os.environ, **(env or {})}, start_new_session=True, preexec_fn=limit)
         self.pid = self.process.pid
 
-    def log_tail(self, size: int = 3000) -> str:
+    def log_tail(self, size: int | None = 3000) -> str:
+        """The last `size` bytes of the log as text; None: the whole log."""
         self._output.flush()
         self._output.seek(0, os.SEEK_END)
-        self._output.seek(max(0, self._output.tell() - size))
+        self._output.seek(0 if size is None else max(0, self._output.tell() - size))
         return self._output.read().decode("utf-8", "replace")
 
     def died(self) -> dict | None:
